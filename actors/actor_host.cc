@@ -1,0 +1,185 @@
+// The actor system and the dispatcher.
+//
+// The dispatcher is one thread, not an actor: it drains the hand-off queue in bulk
+// (waking on moodycamel's lightweight semaphore) and routes each event: a save spawns the
+// value's actor, a call start spawns a call actor, a call end is forwarded to its actor
+// with what the actor needs to roll up its summary. It keeps the only table of open calls;
+// being one thread, it needs no lock for it. Application threads never touch CAF.
+#include "actors/actor_host.h"
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/call_actor.h"
+#include "actors/spawn.h"
+#include "messages/messages.h"
+#include "runtime/event_queue.h"
+#include "runtime/runtime_core.h"
+
+namespace weft {
+
+namespace {
+
+struct UuidHash {
+  size_t operator()(const Uuid& u) const noexcept {
+    // UUIDv7: the tail is random; the head is the clock (similar for ids made together).
+    return std::hash<std::string_view>()(std::string_view(u.text.data() + 24, 12));
+  }
+};
+
+struct OpenCall {
+  caf::actor actor;
+  Uuid parent_id;
+  uint32_t ended_children = 0;  // children whose end was dispatched before ours
+};
+
+caf::actor_system_config make_config(const Config& c) {
+  caf::actor_system_config cfg;
+  unsigned threads = c.scheduler_threads;
+  if (threads == 0) threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
+  // Work stealing is pathological on 2 shared cores (caf-0.17.md §0): use sharing. The policy
+  // must be an atom; a string silently falls back to stealing.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
+  // The default (unbounded) lets one busy actor starve the others on its worker.
+  cfg.set("scheduler.max-throughput", static_cast<size_t>(100));
+  return cfg;
+}
+
+}  // namespace
+
+struct ActorHost::Impl {
+  Impl(RuntimeCore& c, EventQueue& q) : core(c), queue(q), cfg(make_config(c.config)), sys(cfg) {}
+
+  void run();
+  void dispatch(Event&& e);
+  void on_start(CallStartEvent&& ev, WorkToken&& token);
+  void on_end(CallEndEvent&& ev, WorkToken&& token);
+
+  RuntimeCore& core;
+  EventQueue& queue;
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> dispatched{0};
+  std::atomic<size_t> open_count{0};
+  // Dispatcher thread only:
+  std::unordered_map<Uuid, OpenCall, UuidHash> open;
+  // Ends that arrived before their start (another application thread finished the call
+  // and the queue has no order across producers): applied when the start arrives.
+  std::unordered_map<Uuid, Event, UuidHash> early_ends;
+};
+
+void ActorHost::Impl::run() {
+  std::vector<Event> buf(256);
+  for (;;) {
+    size_t n = queue.q.wait_dequeue_bulk_timed(buf.begin(), buf.size(), std::chrono::milliseconds(20));
+    for (size_t i = 0; i < n; ++i) {
+      dispatch(std::move(buf[i]));
+      buf[i] = Event{};
+    }
+    dispatched.fetch_add(n, std::memory_order_relaxed);
+    if (n == 0 && stopping.load(std::memory_order_acquire) && queue.q.size_approx() == 0) break;
+  }
+}
+
+void ActorHost::Impl::dispatch(Event&& e) {
+  if (auto* save = std::get_if<SaveEvent>(&e.body)) {
+    auto job = std::make_shared<ValueSave>(
+        ValueSave{std::move(save->value), std::move(save->name), std::move(save->cell), std::move(e.token)});
+    spawn_value_actor(sys, &core, std::move(job));
+  } else if (auto* start = std::get_if<CallStartEvent>(&e.body)) {
+    on_start(std::move(*start), std::move(e.token));
+  } else {
+    on_end(std::move(std::get<CallEndEvent>(e.body)), std::move(e.token));
+  }
+}
+
+void ActorHost::Impl::on_start(CallStartEvent&& ev, WorkToken&& token) {
+  Uuid id = ev.id;
+  Uuid parent = ev.parent_id;
+  auto job = std::make_shared<CallStartJob>(CallStartJob{std::move(ev), std::move(token)});
+  open[id] = OpenCall{spawn_call_actor(sys, &core, std::move(job)), parent, 0};
+  open_count.store(open.size(), std::memory_order_relaxed);
+  auto early = early_ends.find(id);
+  if (early != early_ends.end()) {
+    Event end = std::move(early->second);
+    early_ends.erase(early);
+    on_end(std::move(std::get<CallEndEvent>(end.body)), std::move(end.token));
+  }
+}
+
+void ActorHost::Impl::on_end(CallEndEvent&& ev, WorkToken&& token) {
+  auto it = open.find(ev.id);
+  if (it == open.end()) {
+    Uuid id = ev.id;
+    early_ends.emplace(id, Event{std::move(ev), std::move(token)});
+    return;
+  }
+  auto end = std::make_shared<msg::CallEnd>();
+  if (!it->second.parent_id.empty()) {
+    auto parent = open.find(it->second.parent_id);
+    if (parent != open.end()) {
+      end->report_to = parent->second.actor;
+      ++parent->second.ended_children;
+    }
+  }
+  end->expected_child_summaries = it->second.ended_children;
+  end->event = std::move(ev);
+  end->token = std::move(token);
+  caf::anon_send(it->second.actor, msg::end_atom::value, msg::CallEndPtr(std::move(end)));
+  open.erase(it);
+  open_count.store(open.size(), std::memory_order_relaxed);
+}
+
+ActorHost::ActorHost(RuntimeCore& core, EventQueue& queue)
+    : impl_(std::make_unique<Impl>(core, queue)) {
+  impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+ActorHost::~ActorHost() { stop(std::chrono::steady_clock::now()); }
+
+std::string ActorHost::stop(std::chrono::steady_clock::time_point deadline) {
+  Impl& d = *impl_;
+  if (!d.thread.joinable()) return {};
+  d.stopping.store(true, std::memory_order_release);
+  d.thread.join();  // the dispatcher drains the queue first: nothing accepted is dropped
+  std::string cut;
+  if (!d.open.empty()) {
+    cut += std::to_string(d.open.size()) + " calls were never finished (call_start written, no call_end)";
+    for (auto& [id, call] : d.open) caf::anon_send_exit(call.actor, caf::exit_reason::user_shutdown);
+    d.open.clear();
+    d.open_count.store(0);
+  }
+  if (!d.early_ends.empty()) {
+    if (!cut.empty()) cut += "; ";
+    cut += std::to_string(d.early_ends.size()) + " call ends had no matching start";
+    d.early_ends.clear();
+  }
+  // The remaining actors are saving values: they finish without help. Give them until the
+  // deadline (polling the registry: no CAF blocking call can take a deadline).
+  auto pause_for = std::chrono::microseconds(50);
+  while (d.sys.registry().running() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(pause_for);
+    pause_for = std::min(pause_for * 2, std::chrono::microseconds(5000));
+  }
+  if (size_t left = d.sys.registry().running(); left > 0) {
+    if (!cut.empty()) cut += "; ";
+    cut += std::to_string(left) + " actors still running at the deadline were stopped";
+    d.sys.await_actors_before_shutdown(false);
+  }
+  return cut;
+}
+
+uint64_t ActorHost::events_dispatched() const {
+  return impl_->dispatched.load(std::memory_order_relaxed);
+}
+
+size_t ActorHost::open_calls() const { return impl_->open_count.load(std::memory_order_relaxed); }
+
+}  // namespace weft

@@ -1,0 +1,31 @@
+// Spawning the actors that save values. Internal to actors/ (includes CAF).
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <string>
+
+#include "runtime/save_cell.h"
+#include "runtime/value.h"
+#include "runtime/work_tracker.h"
+
+namespace weft {
+
+class RuntimeCore;
+
+// One value to save: an Object, Op, Table, or a named plain value. The actor owns `cell`
+// and resolves it with the value's ref URI and digest (or fails it).
+struct ValueSave {
+  Value value;
+  std::string name;  // for Objects/plain values; empty = the value's own name
+  detail::CellRef cell;
+  WorkToken token;
+};
+using ValueSavePtr = std::shared_ptr<ValueSave>;
+
+// Spawns object_actor (Objects, Ops, plain values) or table_actor (Tables).
+void spawn_value_actor(caf::actor_system& sys, RuntimeCore* core, ValueSavePtr job);
+void spawn_table_actor(caf::actor_system& sys, RuntimeCore* core, ValueSavePtr job);
+
+}  // namespace weft

@@ -1,0 +1,46 @@
+// The message vocabulary of weft's actors: every atom and payload type, declared once.
+// Included only by actors/*.cc (CAF headers are heavy: keep them out of everything else).
+//
+//   (child_atom, uint32_t slot)            a dependency of the receiver resolved (or failed);
+//                                          the receiver reads the result from its cell
+//   (end_atom, CallEndPtr)                 the application finished this call
+//   (summary_atom, CallSummaryPtr)         a child call's rolled-up summary
+//   (deadline_atom[, uint64_t generation])  the receiver's dependency deadline passed
+//
+// Payloads that own work tokens or big values travel as shared_ptr: CAF 0.17 messages must
+// be copyable, and a pointer copy is all that moves between threads.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <memory>
+
+#include "actors/call_summary.h"
+#include "runtime/events.h"
+#include "runtime/work_tracker.h"
+
+namespace weft::msg {
+
+using child_atom = caf::atom_constant<caf::atom("child")>;
+using end_atom = caf::atom_constant<caf::atom("end")>;
+using summary_atom = caf::atom_constant<caf::atom("summary")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+
+// What the dispatcher tells a call actor when the application finishes the call.
+struct CallEnd {
+  CallEndEvent event;
+  WorkToken token;
+  // Child calls that ended before this one (in dispatch order): their summaries roll up.
+  uint32_t expected_child_summaries = 0;
+  // The parent call's actor, if it was still open: it waits for our summary.
+  caf::actor report_to;
+};
+using CallEndPtr = std::shared_ptr<CallEnd>;
+
+using CallSummaryPtr = std::shared_ptr<const CallSummary>;
+
+}  // namespace weft::msg
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::msg::CallEndPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::msg::CallSummaryPtr)

@@ -1,0 +1,385 @@
+// The Runtime facade: what application threads call. Everything here on the calling
+// thread is O(1) and lock-free: an id, a clock read, one atomic increment (the flush
+// epoch's counter), and a move into the hand-off queue with this thread's producer token.
+#include "runtime/runtime.h"
+
+#include <cxxabi.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "actors/actor_host.h"
+#include "runtime/event_queue.h"
+#include "runtime/runtime_core.h"
+#include "runtime/store.h"
+
+namespace weft {
+
+// ---------------------------------------------------------------- SavedRef
+
+struct SavedRef::State {
+  detail::CellRef cell;
+};
+
+namespace {
+
+class FunctionWaiter final : public detail::Waiter {
+ public:
+  FunctionWaiter(std::function<void(const SavedRef&)> fn, SavedRef ref)
+      : fn_(std::move(fn)), ref_(std::move(ref)) {}
+  void notify(detail::SaveCell&) override { fn_(ref_); }
+
+ private:
+  std::function<void(const SavedRef&)> fn_;
+  SavedRef ref_;
+};
+
+}  // namespace
+
+bool SavedRef::ready() const { return state_ && state_->cell->resolved(); }
+bool SavedRef::ok() const {
+  return state_ && state_->cell->state() == detail::SaveCell::State::kDone;
+}
+std::string SavedRef::uri() const { return ok() ? state_->cell->ref_uri() : std::string(); }
+std::string SavedRef::digest() const { return ok() ? state_->cell->digest() : std::string(); }
+std::string SavedRef::error() const {
+  if (!state_) return "not a saved value";
+  return state_->cell->state() == detail::SaveCell::State::kFailed ? state_->cell->error()
+                                                                   : std::string();
+}
+
+void SavedRef::on_ready(std::function<void(const SavedRef&)> fn) const {
+  if (!state_) return;
+  auto* w = new FunctionWaiter(std::move(fn), *this);
+  if (!state_->cell->subscribe(w)) {
+    w->notify(*state_->cell);
+    delete w;
+  }
+}
+
+bool SavedRef::wait(std::chrono::milliseconds timeout) const {
+  // Application code only (documented): polls with a capped back-off.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::microseconds(1);
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(1000));
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- Runtime::Impl
+
+struct Runtime::Impl {
+  explicit Impl(Config cfg, std::shared_ptr<Store> store)
+      : core(std::move(cfg), std::move(store)) {}
+
+  moodycamel::ProducerToken& producer_token();
+  bool enqueue(Event&& e);
+  SavedRef refused_ref(const std::string& why);
+  void refuse(const std::string& why);
+
+  RuntimeCore core;
+  EventQueue queue;
+  std::unique_ptr<ActorHost> host;
+  std::atomic<bool> accepting{true};
+  std::mutex tokens_mu;  // taken once per application thread, when it first traces here
+  std::vector<std::unique_ptr<moodycamel::ProducerToken>> tokens;
+  std::mutex shutdown_mu;
+  bool shut_down = false;
+  bool shutdown_result = true;
+};
+
+namespace {
+// Each application thread caches the producer token of the last few runtimes it used,
+// keyed by runtime id (ids are never reused, so a stale entry can never match). The tokens
+// themselves belong to the runtime and die before its queue.
+struct TokenCacheEntry {
+  uint64_t runtime_id = 0;
+  moodycamel::ProducerToken* token = nullptr;
+};
+constexpr size_t kTokenCacheSize = 4;
+thread_local TokenCacheEntry t_tokens[kTokenCacheSize];
+thread_local size_t t_tokens_next = 0;
+}  // namespace
+
+moodycamel::ProducerToken& Runtime::Impl::producer_token() {
+  for (auto& e : t_tokens)
+    if (e.runtime_id == core.runtime_id) return *e.token;
+  std::lock_guard<std::mutex> lock(tokens_mu);
+  tokens.push_back(std::make_unique<moodycamel::ProducerToken>(queue.q));
+  auto& slot = t_tokens[t_tokens_next++ % kTokenCacheSize];
+  slot = TokenCacheEntry{core.runtime_id, tokens.back().get()};
+  return *slot.token;
+}
+
+bool Runtime::Impl::enqueue(Event&& e) {
+  return queue.q.enqueue(producer_token(), std::move(e));
+}
+
+void Runtime::Impl::refuse(const std::string& why) {
+  // Report the first refusal and then every 10,000th: a saturated runtime must not turn
+  // the error channel into the bottleneck. Every one is counted.
+  uint64_t n = core.events_refused.fetch_add(1, std::memory_order_relaxed);
+  if (n % 10000 == 0) core.report_error(why + " (" + std::to_string(n + 1) + " refused so far)");
+}
+
+SavedRef Runtime::Impl::refused_ref(const std::string& why) {
+  refuse(why);
+  auto st = std::make_shared<SavedRef::State>();
+  st->cell = detail::CellRef(new detail::SaveCell(core.runtime_id), /*adopt=*/true);
+  st->cell->fail(why);
+  return SavedRef::from_state(std::move(st));
+}
+
+// ---------------------------------------------------------------- Runtime
+
+namespace {
+std::shared_ptr<Store> open_store(const Config& cfg) {
+  if (cfg.store) return cfg.store;
+  auto s = open_sqlite_store(cfg.store_path);
+  if (!s) throw std::runtime_error("cannot open store '" + cfg.store_path + "': " + s.error());
+  return std::shared_ptr<Store>(std::move(s.value()));
+}
+}  // namespace
+
+Runtime::Runtime(Config config) {
+  if (Status s = validate_project_id(config.project); !s) throw std::runtime_error(s.message());
+  if (config.dependency_timeout.count() <= 0)
+    throw std::runtime_error("dependency_timeout must be positive");
+  if (config.max_outstanding <= 0) throw std::runtime_error("max_outstanding must be positive");
+  std::shared_ptr<Store> store = open_store(config);
+  impl_ = std::make_unique<Impl>(std::move(config), std::move(store));
+  impl_->core.writer.start();
+  impl_->host = std::make_unique<ActorHost>(impl_->core, impl_->queue);
+}
+
+Result<std::unique_ptr<Runtime>> Runtime::open(Config config) {
+  try {
+    return std::make_unique<Runtime>(std::move(config));
+  } catch (const std::exception& e) {
+    return Status::error(e.what());
+  }
+}
+
+Runtime::~Runtime() {
+  if (impl_) shutdown(impl_->core.config.destructor_flush_timeout);
+}
+
+SavedRef Runtime::save(Value value, std::string name) {
+  Impl& d = *impl_;
+  if (!d.accepting.load(std::memory_order_acquire))
+    return d.refused_ref("save refused: the runtime is shut down");
+  WorkToken token = d.core.tracker.acquire();
+  if (!token) return d.refused_ref("save refused: too much outstanding work (max_outstanding)");
+
+  // Instances are saved once: the first save (or parent) to meet one claims its cell.
+  // A save under a name other than the value's own is a separate save (a new object
+  // name in Weave), so it gets a private cell; its children are still shared.
+  bool shareable = value.node() != nullptr;
+  if (shareable && !name.empty()) {
+    if (value.kind() == ValueKind::kObject) {
+      const ObjectData& o = value.object();
+      shareable = name == (o.name.empty() ? o.class_name : o.name);
+    } else if (value.kind() == ValueKind::kOp) {
+      shareable = name == value.op().name;
+    } else if (value.kind() != ValueKind::kTable) {
+      shareable = false;  // plain values: the name is part of what is saved
+    }
+  }
+  detail::Claim claim = shareable ? detail::claim_cell(value, d.core.runtime_id)
+                                  : detail::Claim{detail::CellRef(new detail::SaveCell(d.core.runtime_id), true), true};
+  auto st = std::make_shared<SavedRef::State>();
+  st->cell = claim.cell;
+  if (claim.owner) {
+    d.enqueue(Event{SaveEvent{std::move(value), std::move(name), claim.cell}, std::move(token)});
+  } else {
+    // Already being saved: keep this save's flush epoch open until that write commits.
+    claim.cell->pin_until_committed(std::move(token));
+  }
+  return SavedRef::from_state(std::move(st));
+}
+
+Call Runtime::start_call(const Value& op, Value inputs, CallOptions options) {
+  Impl& d = *impl_;
+  Call call;
+  if (!d.accepting.load(std::memory_order_acquire)) {
+    d.refuse("call refused: the runtime is shut down");
+    return call;
+  }
+  if (op.kind() != ValueKind::kOp) {
+    d.refuse(std::string("call refused: the op must be an Op value (make_op), not a ") + kind_name(op.kind()));
+    return call;
+  }
+  if (inputs.kind() != ValueKind::kDict && !inputs.is_null()) {
+    d.refuse(std::string("call refused: inputs must be a dict, not a ") + kind_name(inputs.kind()));
+    return call;
+  }
+  WorkToken token = d.core.tracker.acquire();
+  if (!token) {
+    d.refuse("call refused: too much outstanding work (max_outstanding)");
+    return call;
+  }
+  const Call* parent = options.parent;
+  if (parent == nullptr && !options.root) {
+    parent = current_call();
+    if (parent != nullptr && parent->rt_ != this) parent = nullptr;  // another runtime's call
+  }
+  call.rt_ = this;
+  call.id_ = new_uuid_v7();
+  call.trace_id_ = parent != nullptr ? parent->trace_id_ : new_uuid_v7();
+  CallStartEvent ev;
+  ev.id = call.id_;
+  ev.trace_id = call.trace_id_;
+  if (parent != nullptr) ev.parent_id = parent->id_;
+  ev.op = op;
+  ev.inputs = std::move(inputs);
+  ev.attributes = std::move(options.attributes);
+  ev.display_name = std::move(options.display_name);
+  ev.started_at_us = now_unix_micros();
+  d.enqueue(Event{std::move(ev), std::move(token)});
+  return call;
+}
+
+bool Runtime::flush(std::chrono::milliseconds timeout) {
+  return impl_->core.tracker.flush(std::chrono::steady_clock::now() + timeout);
+}
+
+bool Runtime::shutdown(std::chrono::milliseconds timeout) {
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.shutdown_mu);
+  if (d.shut_down) return d.shutdown_result;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool flushed = d.core.tracker.flush(deadline);
+  d.accepting.store(false, std::memory_order_release);
+  std::string cut = d.host->stop(deadline);
+  std::string unwritten = d.core.writer.stop(deadline);
+  d.host.reset();
+  if (!cut.empty()) d.core.report_error("shutdown: " + cut);
+  if (!unwritten.empty()) d.core.report_error("shutdown: " + unwritten);
+  d.shut_down = true;
+  d.shutdown_result = flushed && unwritten.empty();
+  return d.shutdown_result;
+}
+
+void Runtime::pause_store() { impl_->core.writer.pause(); }
+void Runtime::resume_store() { impl_->core.writer.resume(); }
+
+RuntimeStats Runtime::stats() const {
+  const Impl& d = *impl_;
+  RuntimeStats s;
+  s.events_accepted = d.host ? d.host->events_dispatched() : 0;
+  s.events_refused = d.core.events_refused.load(std::memory_order_relaxed);
+  s.obj_create = d.core.writer.written(0);
+  s.table_create = d.core.writer.written(1);
+  s.file_create = d.core.writer.written(2);
+  s.call_start = d.core.writer.written(3);
+  s.call_end = d.core.writer.written(4);
+  s.store_failures = d.core.writer.failures();
+  s.store_batches = d.core.writer.batches();
+  s.store_queue_depth = d.core.writer.queue_depth();
+  s.errors_reported = d.core.errors_reported();
+  s.outstanding_work = d.core.tracker.outstanding();
+  s.store_paused = d.core.writer.paused();
+  return s;
+}
+
+std::vector<std::string> Runtime::recent_errors() const { return impl_->core.recent_errors(); }
+const Config& Runtime::config() const { return impl_->core.config; }
+std::string Runtime::entity() const { return impl_->core.entity; }
+std::string Runtime::project_name() const { return impl_->core.project; }
+
+// ---------------------------------------------------------------- Call
+
+namespace {
+thread_local std::vector<const Call*> t_current_calls;
+}  // namespace
+
+const Call* current_call() { return t_current_calls.empty() ? nullptr : t_current_calls.back(); }
+
+Call::Call(Call&& o) noexcept
+    : rt_(o.rt_), id_(o.id_), trace_id_(o.trace_id_), finished_(o.finished_) {
+  o.rt_ = nullptr;
+}
+
+Call& Call::operator=(Call&& o) noexcept {
+  rt_ = o.rt_;
+  id_ = o.id_;
+  trace_id_ = o.trace_id_;
+  finished_ = o.finished_;
+  o.rt_ = nullptr;
+  return *this;
+}
+
+namespace {
+Status end_call(Runtime::Impl& d, CallEndEvent&& ev) {
+  // An end is never refused for load: dropping it would leave its call open for ever.
+  d.enqueue(Event{std::move(ev), d.core.tracker.acquire_unbounded()});
+  return Status::ok();
+}
+}  // namespace
+
+Status Call::finish(Value output) {
+  if (rt_ == nullptr) return Status::error("finish: this call was not recorded (refused at start)");
+  if (finished_) return Status::error("finish: call " + id_.str() + " already finished");
+  finished_ = true;
+  CallEndEvent ev;
+  ev.id = id_;
+  ev.output = std::move(output);
+  ev.ended_at_us = now_unix_micros();
+  return end_call(*rt_->impl_, std::move(ev));
+}
+
+Status Call::fail(std::string type, std::string message, Value output) {
+  if (rt_ == nullptr) return Status::error("fail: this call was not recorded (refused at start)");
+  if (finished_) return Status::error("fail: call " + id_.str() + " already finished");
+  finished_ = true;
+  CallEndEvent ev;
+  ev.id = id_;
+  ev.output = std::move(output);
+  ev.exception = ExceptionInfo{std::move(type), std::move(message)};
+  ev.ended_at_us = now_unix_micros();
+  return end_call(*rt_->impl_, std::move(ev));
+}
+
+// ---------------------------------------------------------------- CallScope
+
+CallScope::CallScope(Runtime& rt, const Value& op, Value inputs, CallOptions options)
+    : call_(rt.start_call(op, std::move(inputs), std::move(options))),
+      uncaught_at_start_(std::uncaught_exceptions()) {
+  if (call_.recorded()) {
+    t_current_calls.push_back(&call_);
+    pushed_ = true;
+  }
+}
+
+CallScope::~CallScope() {
+  if (pushed_) {
+    // Scopes nest, so ours is on top unless the application interleaved them by hand.
+    for (auto it = t_current_calls.rbegin(); it != t_current_calls.rend(); ++it)
+      if (*it == &call_) {
+        t_current_calls.erase(std::next(it).base());
+        break;
+      }
+  }
+  if (call_.recorded() && !call_.finished()) {
+    if (std::uncaught_exceptions() > uncaught_at_start_)
+      call_.fail("Exception", "an exception unwound the call's scope");
+    else
+      call_.fail("CallNotFinished", "the call's scope ended without finish()");
+  }
+}
+
+namespace detail {
+std::string demangled_type_name(const std::type_info& t) {
+  int status = 0;
+  char* name = abi::__cxa_demangle(t.name(), nullptr, nullptr, &status);
+  std::string out = (status == 0 && name != nullptr) ? name : t.name();
+  std::free(name);
+  return out;
+}
+}  // namespace detail
+
+}  // namespace weft
