@@ -6,7 +6,9 @@
 // JSON, hashing, waiting for child digests, writing the store) happens on the runtime's
 // actors and threads, and none of those ever blocks on another's result.
 //
-//   weft::Runtime rt(weft::Config{.project = "acme/evals"});
+//   weft::Config cfg;
+//   cfg.project = "acme/evals";
+//   weft::Runtime rt(cfg);
 //   weft::Value predict = weft::make_op("predict", "def predict(x): ...");
 //   {
 //     weft::CallScope call(rt, predict, inputs);      // start; nested calls see it as parent
