@@ -37,10 +37,14 @@ struct OpenCall {
   uint32_t ended_children = 0;  // children whose end was dispatched before ours
 };
 
+unsigned scheduler_threads_for(const Config& c) {
+  if (c.scheduler_threads != 0) return c.scheduler_threads;
+  return std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
+}
+
 caf::actor_system_config make_config(const Config& c) {
   caf::actor_system_config cfg;
-  unsigned threads = c.scheduler_threads;
-  if (threads == 0) threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
+  unsigned threads = scheduler_threads_for(c);
   // Work stealing is pathological on 2 shared cores (caf-0.17.md §0): use sharing. The policy
   // must be an atom; a string silently falls back to stealing.
   cfg.set("scheduler.policy", caf::atom("sharing"));
@@ -53,7 +57,8 @@ caf::actor_system_config make_config(const Config& c) {
 }  // namespace
 
 struct ActorHost::Impl {
-  Impl(RuntimeCore& c, EventQueue& q) : core(c), queue(q), cfg(make_config(c.config)), sys(cfg) {}
+  Impl(RuntimeCore& c, EventQueue& q)
+      : core(c), queue(q), threads(scheduler_threads_for(c.config)), cfg(make_config(c.config)), sys(cfg) {}
 
   void run();
   void dispatch(Event&& e);
@@ -62,6 +67,7 @@ struct ActorHost::Impl {
 
   RuntimeCore& core;
   EventQueue& queue;
+  size_t threads;
   caf::actor_system_config cfg;
   caf::actor_system sys;
   std::thread thread;
@@ -80,8 +86,10 @@ void ActorHost::Impl::run() {
   for (;;) {
     size_t n = queue.q.wait_dequeue_bulk_timed(buf.begin(), buf.size(), std::chrono::milliseconds(20));
     for (size_t i = 0; i < n; ++i) {
+      int64_t t0 = steady_now_ns();
       dispatch(std::move(buf[i]));
       buf[i] = Event{};
+      core.metrics.dispatch.record(static_cast<uint64_t>(steady_now_ns() - t0));
     }
     dispatched.fetch_add(n, std::memory_order_relaxed);
     if (n == 0 && stopping.load(std::memory_order_acquire) && queue.q.size_approx() == 0) break;
@@ -179,6 +187,8 @@ std::string ActorHost::stop(std::chrono::steady_clock::time_point deadline) {
 uint64_t ActorHost::events_dispatched() const {
   return impl_->dispatched.load(std::memory_order_relaxed);
 }
+
+size_t ActorHost::scheduler_threads() const { return impl_->threads; }
 
 size_t ActorHost::open_calls() const { return impl_->open_count.load(std::memory_order_relaxed); }
 

@@ -27,6 +27,7 @@ class ActorHost {
 
   uint64_t events_dispatched() const;
   size_t open_calls() const;
+  size_t scheduler_threads() const;
 
  private:
   struct Impl;

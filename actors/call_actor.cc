@@ -11,6 +11,7 @@
 #include "actors/call_actor.h"
 #include "actors/call_summary.h"
 #include "actors/dependencies.h"
+#include "actors/metered.h"
 #include "messages/messages.h"
 #include "runtime/canonical_json.h"
 #include "runtime/runtime_core.h"
@@ -41,7 +42,8 @@ struct CallState {
   static inline const char* name = "weft.call";
 };
 
-using CallActor = caf::stateful_actor<CallState>;
+using CallActor =
+    caf::stateful_actor<CallState, Metered<caf::event_based_actor, ActorKind::kCall>>;
 
 Value with_weave_attributes(const Value& user) {
   std::vector<DictEntry> entries;
@@ -126,6 +128,12 @@ void progress(CallActor* self) {
     self->quit();
     return;
   }
+  if (auto* slot = self->metrics_slot()) {
+    uint32_t summaries = st.end && !st.summary_reported
+                             ? st.end->expected_child_summaries - std::min(st.summaries_received, st.end->expected_child_summaries)
+                             : 0;
+    slot->set_waiting(static_cast<uint32_t>(st.in->pending() + (st.out ? st.out->pending() : 0)), summaries, !st.end);
+  }
   bool waiting = (!st.start_sent) || (st.end && !st.end_sent);
   if (waiting && !st.deadline_armed) {
     st.deadline_armed = true;
@@ -141,8 +149,8 @@ caf::behavior call_actor(CallActor* self, RuntimeCore* core, CallStartPtr start)
   st.in = std::make_unique<Dependencies>(core, self, &st.start->token);
   st.in->visit(st.start->event.op);
   st.in->visit(st.start->event.inputs);
-  if (st.in->pending() == 0) send_start(self);
-  else progress(self);
+  self->describe("call " + st.start->event.op.op().name + " " + st.start->event.id.str());
+  progress(self);
   return {
       [=](msg::child_atom, uint32_t slot) {
         auto& s = self->state;
@@ -200,6 +208,7 @@ caf::behavior call_actor(CallActor* self, RuntimeCore* core, CallStartPtr start)
 }  // namespace
 
 caf::actor spawn_call_actor(caf::actor_system& sys, RuntimeCore* core, CallStartPtr start) {
+  SpawningWith metered(&core->metrics);
   return sys.spawn(call_actor, core, std::move(start));
 }
 

@@ -32,6 +32,12 @@ Dependencies::Dependencies(RuntimeCore* core, caf::local_actor* self, const Work
                            uint32_t slot_base)
     : core_(core), self_(self), token_(token), slot_base_(slot_base) {}
 
+Dependencies::~Dependencies() {
+  if (pending_ == 0) return;
+  core_->metrics.parents_waiting.fetch_sub(1, std::memory_order_relaxed);
+  core_->metrics.pending_dependencies.fetch_sub(static_cast<int64_t>(pending_), std::memory_order_relaxed);
+}
+
 int Dependencies::find(const detail::Node* node) const {
   if (children_.size() <= kLinearSearchLimit) {
     for (size_t i = 0; i < children_.size(); ++i)
@@ -96,7 +102,8 @@ void Dependencies::meet(const Value& child) {
     else
       index_.emplace(child.node(), slot);
   }
-  ++pending_;
+  if (pending_++ == 0) core_->metrics.parents_waiting.fetch_add(1, std::memory_order_relaxed);
+  core_->metrics.pending_dependencies.fetch_add(1, std::memory_order_relaxed);
   auto* waiter = new ActorWaiter(caf::actor_cast<caf::actor>(self_), slot_base_ + slot);
   if (!claim.cell->subscribe(waiter)) {
     delete waiter;  // already resolved: settle now, no message
@@ -111,7 +118,8 @@ void Dependencies::meet(const Value& child) {
 void Dependencies::settle(Child& c) {
   if (c.done) return;
   c.done = true;
-  --pending_;
+  if (--pending_ == 0) core_->metrics.parents_waiting.fetch_sub(1, std::memory_order_relaxed);
+  core_->metrics.pending_dependencies.fetch_sub(1, std::memory_order_relaxed);
   if (c.cell->state() == detail::SaveCell::State::kFailed) {
     if (first_error_.empty()) first_error_ = c.cell->error();
   } else if (!c.owned) {

@@ -30,6 +30,9 @@ class Dependencies final : public ChildWriter {
   // children derives from `token` (same flush epoch).
   Dependencies(RuntimeCore* core, caf::local_actor* self, const WorkToken* token,
                uint32_t slot_base = 0);
+  ~Dependencies() override;  // an actor stopped while waiting: fix the metrics
+  Dependencies(const Dependencies&) = delete;
+  Dependencies& operator=(const Dependencies&) = delete;
 
   // Meets v's children: v's own fields, items, entries or rows are walked; v itself is
   // not met even if it is an Object (the caller is saving it).

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/dependencies.h"
+#include "actors/metered.h"
 #include "actors/spawn.h"
 #include "messages/messages.h"
 #include "runtime/digest.h"
@@ -32,7 +33,8 @@ struct ObjectState {
   static inline const char* name = "weft.object";
 };
 
-using ObjectActor = caf::stateful_actor<ObjectState>;
+using ObjectActor =
+    caf::stateful_actor<ObjectState, Metered<caf::event_based_actor, ActorKind::kObject>>;
 
 // Weave's base_object_class: the class right below Object in the bases, or the class itself
 // when it derives from Object directly.
@@ -116,12 +118,16 @@ caf::behavior object_actor(ObjectActor* self, RuntimeCore* core, ValueSavePtr jo
     finish(self);
     return {};  // no behavior: the actor terminates right after init
   }
+  self->describe(describe(st.job->value, chosen_name(*st.job)));
+  if (auto* slot = self->metrics_slot()) slot->set_waiting(static_cast<uint32_t>(st.deps->pending()), 0, false);
   self->delayed_send(self, core->config.dependency_timeout, msg::deadline_atom::value);
   return {
       [=](msg::child_atom, uint32_t slot) {
         if (self->state.deps->on_resolved(slot)) {
           finish(self);
           self->quit();
+        } else if (auto* s = self->metrics_slot()) {
+          s->set_waiting(static_cast<uint32_t>(self->state.deps->pending()), 0, false);
         }
       },
       [=](msg::deadline_atom) {
@@ -141,6 +147,7 @@ void spawn_value_actor(caf::actor_system& sys, RuntimeCore* core, ValueSavePtr j
     spawn_table_actor(sys, core, std::move(job));
     return;
   }
+  SpawningWith metered(&core->metrics);
   sys.spawn(object_actor, core, std::move(job));
 }
 

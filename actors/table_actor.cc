@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/dependencies.h"
+#include "actors/metered.h"
 #include "actors/spawn.h"
 #include "messages/messages.h"
 #include "runtime/digest.h"
@@ -26,7 +27,8 @@ struct TableState {
   static inline const char* name = "weft.table";
 };
 
-using TableActor = caf::stateful_actor<TableState>;
+using TableActor =
+    caf::stateful_actor<TableState, Metered<caf::event_based_actor, ActorKind::kTable>>;
 
 void fail(TableActor* self, const std::string& why) {
   self->state.core->report_error(why);
@@ -65,12 +67,16 @@ caf::behavior table_actor(TableActor* self, RuntimeCore* core, ValueSavePtr job)
     finish(self);
     return {};
   }
+  self->describe("Table of " + std::to_string(st.job->value.table().rows.size()) + " rows");
+  if (auto* slot = self->metrics_slot()) slot->set_waiting(static_cast<uint32_t>(st.deps->pending()), 0, false);
   self->delayed_send(self, core->config.dependency_timeout, msg::deadline_atom::value);
   return {
       [=](msg::child_atom, uint32_t slot) {
         if (self->state.deps->on_resolved(slot)) {
           finish(self);
           self->quit();
+        } else if (auto* s = self->metrics_slot()) {
+          s->set_waiting(static_cast<uint32_t>(self->state.deps->pending()), 0, false);
         }
       },
       [=](msg::deadline_atom) {
@@ -85,6 +91,7 @@ caf::behavior table_actor(TableActor* self, RuntimeCore* core, ValueSavePtr job)
 }  // namespace
 
 void spawn_table_actor(caf::actor_system& sys, RuntimeCore* core, ValueSavePtr job) {
+  SpawningWith metered(&core->metrics);
   sys.spawn(table_actor, core, std::move(job));
 }
 

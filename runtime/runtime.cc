@@ -11,6 +11,8 @@
 
 #include "actors/actor_host.h"
 #include "runtime/event_queue.h"
+#include "runtime/metrics_server.h"
+#include "runtime/metrics_snapshot.h"
 #include "runtime/runtime_core.h"
 #include "runtime/store.h"
 
@@ -84,6 +86,7 @@ struct Runtime::Impl {
   RuntimeCore core;
   EventQueue queue;
   std::unique_ptr<ActorHost> host;
+  std::unique_ptr<MetricsServer> metrics_server;  // last to start, first to stop
   std::atomic<bool> accepting{true};
   std::mutex tokens_mu;  // taken once per application thread, when it first traces here
   std::vector<std::unique_ptr<moodycamel::ProducerToken>> tokens;
@@ -154,6 +157,15 @@ Runtime::Runtime(Config config) {
   impl_ = std::make_unique<Impl>(std::move(config), std::move(store));
   impl_->core.writer.start();
   impl_->host = std::make_unique<ActorHost>(impl_->core, impl_->queue);
+  if (!impl_->core.config.metrics_listen.empty()) {
+    auto server = MetricsServer::start(*this, impl_->core.config.metrics_listen);
+    if (!server) {
+      impl_->host->stop(std::chrono::steady_clock::now());
+      impl_->core.writer.stop(std::chrono::steady_clock::now());
+      throw std::runtime_error("metrics endpoint: " + server.error());
+    }
+    impl_->metrics_server = std::move(server.value());
+  }
 }
 
 Result<std::unique_ptr<Runtime>> Runtime::open(Config config) {
@@ -165,7 +177,9 @@ Result<std::unique_ptr<Runtime>> Runtime::open(Config config) {
 }
 
 Runtime::~Runtime() {
-  if (impl_) shutdown(impl_->core.config.destructor_flush_timeout);
+  if (!impl_) return;
+  shutdown(impl_->core.config.destructor_flush_timeout);
+  impl_->metrics_server.reset();  // before the counters it reads go away
 }
 
 SavedRef Runtime::save(Value value, std::string name) {
@@ -256,7 +270,7 @@ bool Runtime::shutdown(std::chrono::milliseconds timeout) {
   d.accepting.store(false, std::memory_order_release);
   std::string cut = d.host->stop(deadline);
   std::string unwritten = d.core.writer.stop(deadline);
-  d.host.reset();
+  // The host stays (stopped) until the runtime is destroyed: metrics() may still read it.
   if (!cut.empty()) d.core.report_error("shutdown: " + cut);
   if (!unwritten.empty()) d.core.report_error("shutdown: " + unwritten);
   d.shut_down = true;
@@ -285,6 +299,20 @@ RuntimeStats Runtime::stats() const {
   s.store_paused = d.core.writer.paused();
   return s;
 }
+
+MetricsSnapshot Runtime::metrics(size_t top_n) const {
+  const Impl& d = *impl_;
+  HostFigures h;
+  h.handoff_queue_depth = d.queue.q.size_approx();
+  if (d.host) {
+    h.dispatched = d.host->events_dispatched();
+    h.open_calls = d.host->open_calls();
+    h.scheduler_threads = d.host->scheduler_threads();
+  }
+  return take_snapshot(d.core, h, top_n);
+}
+
+std::string Runtime::metrics_text() const { return render_prometheus(metrics()); }
 
 std::vector<std::string> Runtime::recent_errors() const { return impl_->core.recent_errors(); }
 const Config& Runtime::config() const { return impl_->core.config; }

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "runtime/ids.h"
+#include "runtime/metrics.h"
 #include "runtime/status.h"
 #include "runtime/value.h"
 
@@ -54,6 +55,9 @@ struct Config {
   std::chrono::milliseconds dependency_timeout{60'000};
   // How long the destructor flushes before it gives up and reports what was not written.
   std::chrono::milliseconds destructor_flush_timeout{10'000};
+  // Serve GET /metrics (Prometheus text) on "host:port", e.g. "127.0.0.1:9464". Off when
+  // empty. A bad address or a taken port makes the constructor fail with a clear error.
+  std::string metrics_listen;
   // Errors (store failures, refused events, lost dependencies) are reported here, from
   // runtime threads; must be quick and thread-safe. Default: one line on stderr.
   std::function<void(const std::string&)> on_error;
@@ -215,6 +219,11 @@ class Runtime {
   void resume_store();
 
   RuntimeStats stats() const;
+  // A metrics snapshot (docs/METRICS.md), from any thread, without stopping or blocking
+  // any actor. top_n: how many of the deepest / longest-waiting actors to list.
+  MetricsSnapshot metrics(size_t top_n = 10) const;
+  // The same in the Prometheus text exposition format.
+  std::string metrics_text() const;
   // The most recent errors reported (at most 100), oldest first.
   std::vector<std::string> recent_errors() const;
   const Config& config() const;
@@ -225,6 +234,7 @@ class Runtime {
 
  private:
   friend class Call;
+  friend class MetricsServer;
   friend class CallScope;
   std::unique_ptr<Impl> impl_;
 };

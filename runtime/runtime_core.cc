@@ -33,7 +33,7 @@ RuntimeCore::RuntimeCore(Config cfg, std::shared_ptr<Store> store)
       runtime_id(g_next_runtime_id.fetch_add(1)),
       tracker(config.max_outstanding),
       writer(std::move(store), config.store_batch_size,
-             [this](std::string m) { report_error(std::move(m)); }) {}
+             [this](std::string m) { report_error(std::move(m)); }, &metrics.store_write) {}
 
 void RuntimeCore::report_error(std::string message) {
   errors_reported_.fetch_add(1, std::memory_order_relaxed);

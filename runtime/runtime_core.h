@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/metrics_registry.h"
 #include "runtime/runtime.h"
 #include "runtime/store_writer.h"
 #include "runtime/work_tracker.h"
@@ -26,6 +27,7 @@ class RuntimeCore {
   const std::string ref_prefix;  // "weave:///entity/project/"
   const uint64_t runtime_id;     // unique per process, never reused
 
+  Metrics metrics;  // before the writer: it records into it
   WorkTracker tracker;
   StoreWriter writer;
 

@@ -14,10 +14,12 @@ namespace {
 bool is_wake(const StoreItem& item) { return item.wake_only; }
 }  // namespace
 
-StoreWriter::StoreWriter(std::shared_ptr<Store> store, size_t batch_size, ErrorSink report)
+StoreWriter::StoreWriter(std::shared_ptr<Store> store, size_t batch_size, ErrorSink report,
+                         LatencyHistogram* latency)
     : store_(std::move(store)),
       batch_size_(batch_size == 0 ? 1 : batch_size),
       report_(std::move(report)),
+      latency_(latency),
       queue_(std::make_unique<Queue>()) {}
 
 StoreWriter::~StoreWriter() {
@@ -102,7 +104,9 @@ void StoreWriter::write_backlog() {
     requests.clear();
     for (size_t i = start; i < end; ++i) requests.push_back(std::move(backlog_[i].request));
     results.clear();
+    int64_t t0 = steady_now_ns();
     store_->write_batch(requests, results);
+    if (latency_ != nullptr) latency_->record(static_cast<uint64_t>(steady_now_ns() - t0));
     batches_.fetch_add(1, std::memory_order_relaxed);
     for (size_t i = start; i < end; ++i) {
       const Status& r = (i - start) < results.size() ? results[i - start]

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/metrics_registry.h"
 #include "runtime/save_cell.h"
 #include "runtime/store.h"
 #include "runtime/work_tracker.h"
@@ -30,7 +31,9 @@ class StoreWriter {
   using ErrorSink = std::function<void(std::string)>;
   static constexpr size_t kKinds = 5;  // StoreRequest alternatives
 
-  StoreWriter(std::shared_ptr<Store> store, size_t batch_size, ErrorSink report);
+  // latency (optional) receives one sample per batch written.
+  StoreWriter(std::shared_ptr<Store> store, size_t batch_size, ErrorSink report,
+              LatencyHistogram* latency = nullptr);
   ~StoreWriter();
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
@@ -60,6 +63,7 @@ class StoreWriter {
   std::shared_ptr<Store> store_;
   const size_t batch_size_;
   ErrorSink report_;
+  LatencyHistogram* latency_;
   struct Queue;
   std::unique_ptr<Queue> queue_;
   std::vector<StoreItem> backlog_;  // writer thread only

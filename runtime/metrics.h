@@ -1,0 +1,96 @@
+// Metrics: a snapshot of what the running runtime is doing, readable from any thread.
+//
+// Taking a snapshot reads relaxed atomics and seqlock-guarded slots; it never takes a lock
+// an actor, the dispatcher or the store writer needs, and never stops any of them. Values
+// read at slightly different instants, so sums may disagree by a message or two while work
+// is in flight; at rest they are exact.
+//
+// Per actor kind ("object", "table", "call", and the two threads "dispatcher" and
+// "store_writer"): spawned / alive / finished, mailbox depth now and its high-water mark,
+// messages processed, handler time. Docs: docs/METRICS.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace weft {
+
+// Handler-time histogram bucket bounds (nanoseconds, inclusive upper bounds), Prometheus
+// style: cumulative counts are exported with le = bound / 1e9 seconds.
+inline constexpr std::array<uint64_t, 16> kLatencyBucketsNs = {
+    1'000,      2'500,      5'000,       10'000,      25'000,      50'000,      100'000,    250'000,
+    500'000,    1'000'000,  2'500'000,   5'000'000,   10'000'000,  100'000'000, 1'000'000'000, 10'000'000'000};
+
+struct LatencySummary {
+  uint64_t count = 0;
+  uint64_t sum_ns = 0;
+  uint64_t max_ns = 0;
+  double mean_ns = 0;
+  double p50_ns = 0;  // estimated from the histogram (linear within a bucket)
+  double p99_ns = 0;
+  // Per-bucket (not cumulative) counts for kLatencyBucketsNs, plus one overflow bucket.
+  std::array<uint64_t, kLatencyBucketsNs.size() + 1> buckets{};
+};
+
+struct KindMetrics {
+  std::string kind;
+  uint64_t spawned = 0;
+  uint64_t alive = 0;
+  uint64_t finished = 0;
+  uint64_t mailbox_depth = 0;       // messages enqueued, not yet processed (all instances)
+  uint64_t mailbox_high_water = 0;  // the largest depth seen
+  uint64_t processed = 0;
+  LatencySummary handler;
+  // Little's-law style estimate of how long a message arriving now waits: the depth ahead
+  // of it times the mean handler time, spread over the scheduler threads.
+  double queueing_delay_estimate_ns = 0;
+};
+
+struct InstanceMetrics {
+  uint64_t id = 0;       // the actor's id
+  std::string kind;
+  std::string label;     // "Object 'ChatCompletion'", "call predict 01a2...", ...
+  uint64_t mailbox_depth = 0;
+  double waiting_seconds = 0;  // 0 when not waiting
+  std::string waiting_for;     // "3 children", "2 child summaries", "the call's end", ""
+};
+
+struct StoreMetrics {
+  uint64_t queue_depth = 0;
+  uint64_t batches = 0;
+  uint64_t rows_written = 0;  // requests written, all kinds
+  uint64_t obj_create = 0, table_create = 0, file_create = 0, call_start = 0, call_end = 0;
+  uint64_t errors = 0;
+  bool paused = false;
+  LatencySummary write_latency;  // one sample per batch
+};
+
+struct MetricsSnapshot {
+  std::vector<KindMetrics> kinds;
+  uint64_t handoff_queue_depth = 0;  // events queued for the dispatcher
+  uint64_t events_accepted = 0;      // dispatched + queued
+  uint64_t events_refused = 0;
+  uint64_t pending_dependencies = 0;  // child digests awaited, over all parents
+  uint64_t parents_waiting = 0;       // actors waiting for at least one child
+  uint64_t open_calls = 0;            // started, not finished
+  int64_t outstanding_work = 0;       // units flush() waits for
+  uint64_t errors_reported = 0;
+  uint64_t scheduler_threads = 0;
+  StoreMetrics store;
+  std::vector<InstanceMetrics> deepest;  // live actors with the deepest mailboxes
+  std::vector<InstanceMetrics> oldest;   // live actors waiting the longest
+
+  const KindMetrics* kind(const std::string& name) const {
+    for (const auto& k : kinds)
+      if (k.kind == name) return &k;
+    return nullptr;
+  }
+};
+
+// The Prometheus text exposition format (version 0.0.4) of a snapshot: weft_ names, HELP
+// and TYPE lines, a "kind" label, handler times as histograms.
+std::string render_prometheus(const MetricsSnapshot& s);
+
+}  // namespace weft
