@@ -314,6 +314,10 @@ MetricsSnapshot Runtime::metrics(size_t top_n) const {
 
 std::string Runtime::metrics_text() const { return render_prometheus(metrics()); }
 
+int Runtime::metrics_port() const {
+  return impl_->metrics_server ? impl_->metrics_server->port() : 0;
+}
+
 std::vector<std::string> Runtime::recent_errors() const { return impl_->core.recent_errors(); }
 const Config& Runtime::config() const { return impl_->core.config; }
 std::string Runtime::entity() const { return impl_->core.entity; }

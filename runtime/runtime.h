@@ -224,6 +224,8 @@ class Runtime {
   MetricsSnapshot metrics(size_t top_n = 10) const;
   // The same in the Prometheus text exposition format.
   std::string metrics_text() const;
+  // The port GET /metrics is served on (0 if metrics_listen is empty).
+  int metrics_port() const;
   // The most recent errors reported (at most 100), oldest first.
   std::vector<std::string> recent_errors() const;
   const Config& config() const;
