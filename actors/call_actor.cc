@@ -45,6 +45,16 @@ struct CallState {
 using CallActor =
     caf::stateful_actor<CallState, Metered<caf::event_based_actor, ActorKind::kCall>>;
 
+// A call's output (or inputs) as stored: an output that is itself an Object, Table or Op
+// is saved and appears as its ref, like a nested one (the canonical writer would inline a
+// root Object).
+std::string stored_json(const Value& v, Dependencies& deps) {
+  std::string out;
+  if (v.is_saveable()) deps.write_child(v, out);
+  else write_canonical_json(v, out, &deps);
+  return out;
+}
+
 Value with_weave_attributes(const Value& user) {
   std::vector<DictEntry> entries;
   if (user.kind() == ValueKind::kDict)
@@ -112,7 +122,7 @@ void send_end(CallActor* self) {
                                                      {"message", Value::string(ev.exception->message)},
                                                      {"traceback", Value::list({})}}));
   }
-  req.output_json = canonical_json(ev.output, st.out.get());
+  req.output_json = stored_json(ev.output, *st.out);
   req.output_refs = st.out->ref_uris();
   req.summary_json = st.summary.to_json();
   st.core->writer.submit(StoreItem{std::move(req), std::move(st.end->token), {}});
