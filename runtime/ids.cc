@@ -108,15 +108,15 @@ constexpr int64_t kMicrosPerDay = 86'400'000'000;
 
 }  // namespace
 
-Uuid new_uuid_v7() {
+Uuid new_uuid_v7() { return new_uuid_v7(now_unix_micros()); }
+
+Uuid new_uuid_v7(int64_t unix_micros) {
   IdState& st = t_ids;
   // (last_ms and seq survive a reseed: a forked child's thread keeps its order.)
   if (!st.seeded || st.fork_generation != g_fork_generation.load(std::memory_order_relaxed)) {
     st.seed();
   }
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const auto ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+  const auto ms = static_cast<uint64_t>(unix_micros / 1000);
   // Per-thread monotonic: a new millisecond restarts the counter; the same millisecond (or
   // a clock that stepped back) increments it; when the 12-bit counter runs out we borrow
   // the next millisecond, as RFC 9562 §6.2 allows. Ids from one thread therefore sort in

@@ -23,6 +23,9 @@ struct Uuid {
 // ordering within this thread, variant 10, then random bits from a per-thread generator.
 // Lock-free and allocation-free.
 Uuid new_uuid_v7();
+// The same at a given instant (microseconds since the Unix epoch), so a caller that also
+// needs a timestamp reads the clock once (~26 ns per read on these VMs).
+Uuid new_uuid_v7(int64_t unix_micros);
 bool is_uuid_text(std::string_view s);
 
 // Microseconds since the Unix epoch, from the system clock.

@@ -241,9 +241,10 @@ Call Runtime::start_call(const Value& op, Value inputs, CallOptions options) {
     parent = current_call();
     if (parent != nullptr && parent->rt_ != this) parent = nullptr;  // another runtime's call
   }
+  const int64_t now = now_unix_micros();  // one clock read for the ids and started_at
   call.rt_ = this;
-  call.id_ = new_uuid_v7();
-  call.trace_id_ = parent != nullptr ? parent->trace_id_ : new_uuid_v7();
+  call.id_ = new_uuid_v7(now);
+  call.trace_id_ = parent != nullptr ? parent->trace_id_ : new_uuid_v7(now);
   CallStartEvent ev;
   ev.id = call.id_;
   ev.trace_id = call.trace_id_;
@@ -252,7 +253,7 @@ Call Runtime::start_call(const Value& op, Value inputs, CallOptions options) {
   ev.inputs = std::move(inputs);
   ev.attributes = std::move(options.attributes);
   ev.display_name = std::move(options.display_name);
-  ev.started_at_us = now_unix_micros();
+  ev.started_at_us = now;
   d.enqueue(Event{std::move(ev), std::move(token)});
   return call;
 }
