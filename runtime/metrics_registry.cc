@@ -74,7 +74,8 @@ void InstanceSlot::describe(ActorKind k, uint64_t actor_id, std::string_view tex
   kind.store(static_cast<uint8_t>(k), std::memory_order_relaxed);
   id.store(actor_id, std::memory_order_relaxed);
   char buf[64] = {};
-  std::memcpy(buf, text.data(), std::min(text.size(), sizeof buf - 1));
+  // An empty view may have a null data(): memcpy must not see it (UBSan).
+  if (!text.empty()) std::memcpy(buf, text.data(), std::min(text.size(), sizeof buf - 1));
   for (size_t w = 0; w < label.size(); ++w) {
     uint64_t word;
     std::memcpy(&word, buf + 8 * w, 8);

@@ -1,6 +1,8 @@
 // The Prometheus text exposition format (0.0.4) of a metrics snapshot.
-#include <cstdio>
+#include <charconv>
+#include <cmath>
 #include <string>
+#include <system_error>
 
 #include "runtime/metrics.h"
 
@@ -42,10 +44,14 @@ class Exposition {
     sample(std::string(name) + "_sum", labels, static_cast<double>(h.sum_ns) / 1e9);
     sample(std::string(name) + "_count", labels, static_cast<double>(cumulative));
   }
+  // The shortest text that parses back to v ("1e-06", "0.0025", "1208"): exact, and the
+  // le labels read as the bucket bounds they are.
   static std::string number(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";  // Prometheus spelling, not "inf"
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
   }
   std::string take() { return std::move(out_); }
 
@@ -107,6 +113,14 @@ std::string render_prometheus(const MetricsSnapshot& s) {
        static_cast<double>(s.pending_dependencies)},
       {"weft_parents_waiting", "gauge", "Actors waiting for at least one child digest.",
        static_cast<double>(s.parents_waiting)},
+      // Per-instance detail (ids, labels) is served as JSON at /metrics/instances, not
+      // here: one series per actor id would churn Prometheus's index. These two maxima
+      // keep the signal at a fixed cardinality.
+      {"weft_oldest_wait_seconds", "gauge",
+       "How long the longest-waiting live actor has waited for children or its call's end (0: none waits).",
+       s.oldest.empty() ? 0.0 : s.oldest.front().waiting_seconds},
+      {"weft_deepest_mailbox_depth", "gauge", "The deepest mailbox of any one live actor.",
+       s.deepest.empty() ? 0.0 : static_cast<double>(s.deepest.front().mailbox_depth)},
       {"weft_open_calls", "gauge", "Calls started and not yet finished.", static_cast<double>(s.open_calls)},
       {"weft_outstanding_work", "gauge", "Units of work flush() would wait for.",
        static_cast<double>(s.outstanding_work)},

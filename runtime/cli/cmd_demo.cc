@@ -1,11 +1,17 @@
 // weft demo: the main job. Runs the evaluation workload (runtime/eval_workload.h) into the
-// embedded store and prints what was recorded and what it cost the calling thread.
+// embedded store and prints what was recorded, what it cost the calling thread, and the
+// runtime's metrics. With --metrics-listen it serves GET /metrics meanwhile (and, with
+// --hold, afterwards until SIGINT/SIGTERM) for `weft top` or Prometheus.
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <string>
 
 #include "runtime/cli/commands.h"
+#include "runtime/cli/metrics_table.h"
 #include "runtime/cli/options.h"
 #include "runtime/eval_workload.h"
 #include "runtime/runtime.h"
@@ -18,40 +24,60 @@ constexpr const char* kName = "demo";
 
 constexpr const char* kUsage =
     "usage: weft demo [--store PATH] [--threads N] [--ops N] [--project ENTITY/PROJECT]\n"
+    "                 [--metrics-listen HOST:PORT [--hold]]\n"
     "\n"
     "Runs an evaluation through the runtime into the embedded SQLite store: a dataset of N\n"
     "examples (a table with an image file per row), a model Object with a nested prompt,\n"
     "and per example predict (an LLM-style response with nested usage, choice and message\n"
     "Objects), score and predict_and_score calls, then a summary call. Prints what was\n"
-    "recorded, the wall time, and what each traced call cost the calling thread.\n"
+    "recorded, the wall time, what each traced call cost the calling thread, and the\n"
+    "runtime's metrics (docs/METRICS.md).\n"
     "\n"
     "  --store PATH      SQLite store file (default: weft.db; created if missing, appended to)\n"
     "  --threads N       actor scheduler threads (default: 2)\n"
     "  --ops N           examples to evaluate, 3 calls each (default: 200)\n"
     "  --project E/P     Weave project (default: weft/demo)\n"
+    "  --metrics-listen HOST:PORT\n"
+    "                    serve GET /metrics (Prometheus text) there while the demo runs,\n"
+    "                    e.g. 127.0.0.1:9464 (port 0: any free port); watch it with\n"
+    "                    'weft top --url http://HOST:PORT/metrics'\n"
+    "  --hold            with --metrics-listen: keep serving after the demo, until SIGINT\n"
+    "                    (Ctrl-C) or SIGTERM; one that arrives during the demo ends it\n"
+    "                    once the demo is done\n"
     "  --help            this text\n";
 
-std::string format_ns(double ns) {
-  char buf[32];
-  if (ns < 1e3) std::snprintf(buf, sizeof buf, "%.0f ns", ns);
-  else if (ns < 1e6) std::snprintf(buf, sizeof buf, "%.1f µs", ns / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.1f ms", ns / 1e6);
-  return buf;
+std::string format_ns(double ns) { return format_duration_ns(ns); }
+
+// --hold: SIGINT and SIGTERM are blocked in every thread (the runtime's threads inherit
+// the mask, so none of them is interrupted) and collected by sigwait once the demo is done.
+// A signal that arrives during the demo is kept pending: the demo finishes, then exits.
+sigset_t hold_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
 }
 
 }  // namespace
 
 int cmd_demo(int argc, char** argv) {
-  std::string store = "weft.db", threads_s = "2", ops_s = "200", project = "weft/demo";
+  std::string store = "weft.db", threads_s = "2", ops_s = "200", project = "weft/demo", listen;
+  bool hold = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       return finish_stdout(kName);
     }
+    if (a == "--hold") {
+      hold = true;
+      continue;
+    }
     int r = 0;
     for (auto [flag, into] : {std::pair{"store", &store}, std::pair{"threads", &threads_s},
-                              std::pair{"ops", &ops_s}, std::pair{"project", &project}}) {
+                              std::pair{"ops", &ops_s}, std::pair{"project", &project},
+                              std::pair{"metrics-listen", &listen}}) {
       if ((r = flag_value(i, argc, argv, flag, *into)) != 0) break;
     }
     if (r < 0) return fail(kName, std::string(a) + " needs a value (see 'weft demo --help')");
@@ -62,14 +88,24 @@ int cmd_demo(int argc, char** argv) {
     return fail(kName, "--threads must be an integer from 1 to 64 (got '" + threads_s + "')");
   if (!parse_int(ops_s, 1, 10'000'000, ops))
     return fail(kName, "--ops must be an integer from 1 to 10000000 (got '" + ops_s + "')");
+  if (hold && listen.empty()) return fail(kName, "--hold needs --metrics-listen (see 'weft demo --help')");
+  const sigset_t signals = hold_signals();
+  if (hold) pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts
 
   Config cfg;
   cfg.project = project;
   cfg.store_path = store;
   cfg.scheduler_threads = static_cast<unsigned>(threads);
+  cfg.metrics_listen = listen;
   auto opened = Runtime::open(cfg);
   if (!opened) return fail(kName, opened.error());
   Runtime& rt = **opened;
+  if (!listen.empty()) {
+    // The real port (with port 0), so a script or test can find it: one line, flushed.
+    std::string host = listen.substr(0, listen.rfind(':'));
+    std::printf("weft demo: serving metrics on http://%s:%d/metrics\n", host.c_str(), rt.metrics_port());
+    std::fflush(stdout);
+  }
 
   std::printf("weft demo: evaluating %lld examples into %s (project %s, %lld scheduler threads)\n",
               ops, store.c_str(), project.c_str(), threads);
@@ -79,7 +115,7 @@ int cmd_demo(int argc, char** argv) {
   bool flushed = rt.flush(std::chrono::minutes(10));
   auto t2 = std::chrono::steady_clock::now();
   RuntimeStats s = rt.stats();
-  bool clean = rt.shutdown(std::chrono::seconds(30));
+  MetricsSnapshot metrics = rt.metrics();
 
   auto secs = [](auto d) { return std::chrono::duration<double>(d).count(); };
   std::vector<int64_t> ns = r.call_ns;
@@ -102,6 +138,18 @@ int cmd_demo(int argc, char** argv) {
   std::printf("  calling thread per call (start + finish, %zu calls): p50 %s, p99 %s, max %s, mean %s\n",
               ns.size(), format_ns(pct(0.5)).c_str(), format_ns(pct(0.99)).c_str(),
               format_ns(ns.empty() ? 0 : static_cast<double>(ns.back())).c_str(), format_ns(mean).c_str());
+
+  std::printf("\nmetrics (docs/METRICS.md):\n%s", format_metrics_table(metrics).c_str());
+
+  if (hold) {
+    std::printf("\nweft demo: holding, metrics still served on port %d; Ctrl-C or SIGTERM to stop\n",
+                rt.metrics_port());
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::printf("weft demo: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  }
+  bool clean = rt.shutdown(std::chrono::seconds(30));
 
   if (auto reader = StoreReader::open(store); reader) {
     if (auto counts = (*reader)->counts(); counts) {
