@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "actors/call_actor.h"
+#include "actors/deadline_watch.h"
 #include "actors/spawn.h"
 #include "messages/messages.h"
 #include "runtime/event_queue.h"
@@ -58,7 +59,14 @@ caf::actor_system_config make_config(const Config& c) {
 
 struct ActorHost::Impl {
   Impl(RuntimeCore& c, EventQueue& q)
-      : core(c), queue(q), threads(scheduler_threads_for(c.config)), cfg(make_config(c.config)), sys(cfg) {}
+      : core(c),
+        queue(q),
+        threads(scheduler_threads_for(c.config)),
+        cfg(make_config(c.config)),
+        sys(cfg),
+        deadlines(c.config.dependency_timeout) {
+    core.deadlines = &deadlines;
+  }
 
   void run();
   void dispatch(Event&& e);
@@ -70,6 +78,7 @@ struct ActorHost::Impl {
   size_t threads;
   caf::actor_system_config cfg;
   caf::actor_system sys;
+  DeadlineWatch deadlines;  // after sys: destroyed (and its handles dropped) before it
   std::thread thread;
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> dispatched{0};

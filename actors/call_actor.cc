@@ -10,6 +10,7 @@
 
 #include "actors/call_actor.h"
 #include "actors/call_summary.h"
+#include "actors/deadline_watch.h"
 #include "actors/dependencies.h"
 #include "actors/metered.h"
 #include "messages/messages.h"
@@ -36,8 +37,6 @@ struct CallState {
   CallSummary summary;
   uint32_t summaries_received = 0;
   bool summary_reported = false;
-  bool deadline_armed = false;
-  uint64_t deadline_generation = 0;  // stale deadlines (from an earlier wait) are ignored
 
   static inline const char* name = "weft.call";
 };
@@ -144,12 +143,11 @@ void progress(CallActor* self) {
                              : 0;
     slot->set_waiting(static_cast<uint32_t>(st.in->pending() + (st.out ? st.out->pending() : 0)), summaries, !st.end);
   }
+  // Waiting for digests or child summaries has a deadline; an open call (no end yet)
+  // does not: the application decides when it ends.
   bool waiting = (!st.start_sent) || (st.end && !st.end_sent);
-  if (waiting && !st.deadline_armed) {
-    st.deadline_armed = true;
-    self->delayed_send(self, st.core->config.dependency_timeout, msg::deadline_atom::value,
-                       ++st.deadline_generation);
-  }
+  if (waiting) st.core->deadlines->arm(self);
+  else DeadlineWatch::done(self->metrics_slot());
 }
 
 caf::behavior call_actor(CallActor* self, RuntimeCore* core, CallStartPtr start) {
@@ -179,7 +177,7 @@ caf::behavior call_actor(CallActor* self, RuntimeCore* core, CallStartPtr start)
         (ev.exception ? s.summary.error : s.summary.success) += 1;
         s.out = std::make_unique<Dependencies>(s.core, self, &s.end->token, kOutputSlots);
         s.out->visit(ev.output);
-        s.deadline_armed = false;  // the end gets a fresh deadline
+        DeadlineWatch::done(self->metrics_slot());  // the end gets a fresh deadline
         progress(self);
       },
       [=](msg::summary_atom, const msg::CallSummaryPtr& child) {
@@ -188,9 +186,9 @@ caf::behavior call_actor(CallActor* self, RuntimeCore* core, CallStartPtr start)
         ++s.summaries_received;
         progress(self);
       },
-      [=](msg::deadline_atom, uint64_t generation) {
+      [=](msg::deadline_atom) {
         auto& s = self->state;
-        if (generation != s.deadline_generation || !s.deadline_armed) return;
+        if (!s.core->deadlines->expired(self->metrics_slot())) return;  // stale reminder
         const std::string id = s.start->event.id.str();
         if (!s.start_sent) {
           s.core->report_error("call " + id + ": call_start written without " + s.in->describe_pending() +
@@ -209,7 +207,7 @@ caf::behavior call_actor(CallActor* self, RuntimeCore* core, CallStartPtr start)
             s.core->report_error("call " + id + ": call_end written without " + s.out->describe_pending());
           send_end(self);
         }
-        s.deadline_armed = false;
+        DeadlineWatch::done(self->metrics_slot());
         progress(self);
       },
   };

@@ -7,6 +7,7 @@
 // open work: a finished object leaves nothing behind but its cell.
 #include <caf/all.hpp>
 
+#include "actors/deadline_watch.h"
 #include "actors/dependencies.h"
 #include "actors/metered.h"
 #include "actors/spawn.h"
@@ -120,7 +121,7 @@ caf::behavior object_actor(ObjectActor* self, RuntimeCore* core, ValueSavePtr jo
   }
   self->describe(describe(st.job->value, chosen_name(*st.job)));
   if (auto* slot = self->metrics_slot()) slot->set_waiting(static_cast<uint32_t>(st.deps->pending()), 0, false);
-  self->delayed_send(self, core->config.dependency_timeout, msg::deadline_atom::value);
+  core->deadlines->arm(self);
   return {
       [=](msg::child_atom, uint32_t slot) {
         if (self->state.deps->on_resolved(slot)) {
@@ -131,6 +132,7 @@ caf::behavior object_actor(ObjectActor* self, RuntimeCore* core, ValueSavePtr jo
         }
       },
       [=](msg::deadline_atom) {
+        if (!self->state.core->deadlines->expired(self->metrics_slot())) return;  // stale
         auto& s = self->state;
         fail(self, describe(s.job->value, chosen_name(*s.job)) + ": gave up after " +
                        std::to_string(s.core->config.dependency_timeout.count()) +

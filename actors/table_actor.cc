@@ -4,6 +4,7 @@
 // its cell with the table ref.
 #include <caf/all.hpp>
 
+#include "actors/deadline_watch.h"
 #include "actors/dependencies.h"
 #include "actors/metered.h"
 #include "actors/spawn.h"
@@ -69,7 +70,7 @@ caf::behavior table_actor(TableActor* self, RuntimeCore* core, ValueSavePtr job)
   }
   self->describe("Table of " + std::to_string(st.job->value.table().rows.size()) + " rows");
   if (auto* slot = self->metrics_slot()) slot->set_waiting(static_cast<uint32_t>(st.deps->pending()), 0, false);
-  self->delayed_send(self, core->config.dependency_timeout, msg::deadline_atom::value);
+  core->deadlines->arm(self);
   return {
       [=](msg::child_atom, uint32_t slot) {
         if (self->state.deps->on_resolved(slot)) {
@@ -80,6 +81,7 @@ caf::behavior table_actor(TableActor* self, RuntimeCore* core, ValueSavePtr job)
         }
       },
       [=](msg::deadline_atom) {
+        if (!self->state.core->deadlines->expired(self->metrics_slot())) return;  // stale
         fail(self, "Table: gave up after " +
                        std::to_string(self->state.core->config.dependency_timeout.count()) +
                        " ms waiting for " + self->state.deps->describe_pending());

@@ -5,7 +5,8 @@
 //                                          the receiver reads the result from its cell
 //   (end_atom, CallEndPtr)                 the application finished this call
 //   (summary_atom, CallSummaryPtr)         a child call's rolled-up summary
-//   (deadline_atom[, uint64_t generation])  the receiver's dependency deadline passed
+//   (deadline_atom)                        the receiver may have waited past its deadline
+//                                          (it checks: reminders can be stale)
 //
 // Payloads that own work tokens or big values travel as shared_ptr: CAF 0.17 messages must
 // be copyable, and a pointer copy is all that moves between threads.

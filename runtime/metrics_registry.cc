@@ -133,6 +133,8 @@ void InstanceRegistry::release(InstanceSlot* s) {
   s->enqueued.store(0, std::memory_order_relaxed);
   s->processed.store(0, std::memory_order_relaxed);
   s->set_waiting(0, 0, false);
+  s->deadline_since_ns.store(0, std::memory_order_relaxed);
+  s->deadline_watched.store(false, std::memory_order_relaxed);
   uint32_t index = s->index.load(std::memory_order_relaxed);
   uint64_t head = free_head_.load(std::memory_order_acquire);
   for (;;) {
@@ -168,7 +170,7 @@ void InstanceRegistry::scan(const std::function<void(const InstanceMetrics&, con
     uint64_t e = s.enqueued.load(std::memory_order_relaxed), p = s.processed.load(std::memory_order_relaxed);
     m.mailbox_depth = e > p ? e - p : 0;
     int64_t since = s.waiting_since_ns.load(std::memory_order_relaxed);
-    m.waiting_seconds = since == 0 ? 0.0 : static_cast<double>(now - since) / 1e9;
+    m.waiting_seconds = since == 0 ? 0.0 : std::max(0.0, static_cast<double>(now - since) / 1e9);
     uint32_t ch = s.waiting_children.load(std::memory_order_relaxed);
     uint32_t su = s.waiting_summaries.load(std::memory_order_relaxed);
     bool end = s.waiting_end.load(std::memory_order_relaxed);

@@ -63,6 +63,10 @@ struct InstanceSlot {
   std::atomic<uint32_t> waiting_children{0};
   std::atomic<uint32_t> waiting_summaries{0};
   std::atomic<bool> waiting_end{false};
+  // Deadlines (actors/deadline_watch.h): when the current dependency wait began (0: none),
+  // and whether the watch holds this actor.
+  std::atomic<int64_t> deadline_since_ns{0};
+  std::atomic<bool> deadline_watched{false};
   std::atomic<uint32_t> next_free{0};  // free-list link (index + 1)
   std::atomic<uint32_t> index{0};      // this slot's index in the registry
 

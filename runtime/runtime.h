@@ -229,6 +229,8 @@ class Runtime {
   // The most recent errors reported (at most 100), oldest first.
   std::vector<std::string> recent_errors() const;
   const Config& config() const;
+  // Unique per runtime in this process, never reused (which runtime saved a value instance).
+  uint64_t instance_id() const;
   std::string entity() const;
   std::string project_name() const;
 

@@ -16,6 +16,8 @@
 
 namespace weft {
 
+class DeadlineWatch;  // actors/deadline_watch.h (CAF side)
+
 class RuntimeCore {
  public:
   explicit RuntimeCore(Config cfg, std::shared_ptr<Store> store);
@@ -30,6 +32,7 @@ class RuntimeCore {
   Metrics metrics;  // before the writer: it records into it
   WorkTracker tracker;
   StoreWriter writer;
+  DeadlineWatch* deadlines = nullptr;  // set by the ActorHost for its lifetime
 
   std::atomic<uint64_t> events_accepted{0};
   std::atomic<uint64_t> events_refused{0};

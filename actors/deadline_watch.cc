@@ -1,0 +1,77 @@
+#include "actors/deadline_watch.h"
+
+#include <concurrentqueue/concurrentqueue.h>
+
+#include <algorithm>
+
+#include "messages/messages.h"
+
+namespace weft {
+
+struct DeadlineWatch::Incoming {
+  moodycamel::ConcurrentQueue<Entry> q;
+};
+
+namespace {
+std::chrono::milliseconds interval_for(std::chrono::milliseconds timeout) {
+  // A quarter of the timeout: a wait is reported between 1x and 1.25x the timeout.
+  return std::clamp(timeout / 4, std::chrono::milliseconds(1), std::chrono::milliseconds(250));
+}
+}  // namespace
+
+DeadlineWatch::DeadlineWatch(std::chrono::milliseconds timeout)
+    : timeout_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count()),
+      interval_(interval_for(timeout)),
+      incoming_(std::make_unique<Incoming>()) {
+  thread_ = std::thread([this] { run(); });
+}
+
+DeadlineWatch::~DeadlineWatch() {
+  stop_.store(true, std::memory_order_release);
+  thread_.join();
+}
+
+void DeadlineWatch::waiting(const caf::actor& self, InstanceSlot* slot) {
+  if (slot == nullptr) return;
+  int64_t expected = 0;
+  slot->deadline_since_ns.compare_exchange_strong(expected, steady_now_ns(), std::memory_order_relaxed);
+  if (!slot->deadline_watched.exchange(true, std::memory_order_acq_rel))
+    incoming_->q.enqueue(Entry{self, slot});
+}
+
+bool DeadlineWatch::expired(const InstanceSlot* slot) const {
+  if (slot == nullptr) return true;  // unmetered actor: trust the reminder
+  int64_t since = slot->deadline_since_ns.load(std::memory_order_relaxed);
+  return since != 0 && steady_now_ns() - since >= timeout_ns_;
+}
+
+void DeadlineWatch::run() {
+  std::vector<Entry> batch(256);
+  while (!stop_.load(std::memory_order_acquire)) {
+    // A periodic sweep: this thread exists to notice time passing, so it sleeps between
+    // sweeps (in short slices, so stopping is prompt).
+    auto until = std::chrono::steady_clock::now() + interval_;
+    while (!stop_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(interval_, std::chrono::milliseconds(20)));
+    size_t n;
+    while ((n = incoming_->q.try_dequeue_bulk(batch.begin(), batch.size())) > 0)
+      for (size_t i = 0; i < n; ++i) watched_.push_back(std::move(batch[i]));
+    int64_t now = steady_now_ns();
+    size_t kept = 0;
+    for (auto& e : watched_) {
+      int64_t since = e.slot->deadline_since_ns.load(std::memory_order_relaxed);
+      bool live = e.slot->live.load(std::memory_order_acquire);
+      if (live && since != 0 && now - since < timeout_ns_) {
+        watched_[kept++] = std::move(e);  // still waiting, not yet late
+        continue;
+      }
+      if (live && since != 0) caf::anon_send(e.who, msg::deadline_atom::value);
+      // Late, done or gone: stop watching (the actor re-registers if it waits again).
+      e.slot->deadline_watched.store(false, std::memory_order_release);
+    }
+    watched_.resize(kept);
+  }
+  watched_.clear();
+}
+
+}  // namespace weft
