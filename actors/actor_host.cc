@@ -19,6 +19,7 @@
 #include "actors/spawn.h"
 #include "messages/messages.h"
 #include "runtime/event_queue.h"
+#include "runtime/idle_backoff.h"
 #include "runtime/runtime_core.h"
 
 namespace weft {
@@ -92,8 +93,16 @@ struct ActorHost::Impl {
 
 void ActorHost::Impl::run() {
   std::vector<Event> buf(256);
+  moodycamel::ConsumerToken consumer(queue.q);
+  IdleBackoff idle(std::chrono::microseconds(1000));
   for (;;) {
-    size_t n = queue.q.wait_dequeue_bulk_timed(buf.begin(), buf.size(), std::chrono::milliseconds(20));
+    size_t n = queue.q.try_dequeue_bulk(consumer, buf.begin(), buf.size());
+    if (n == 0) {
+      if (stopping.load(std::memory_order_acquire) && queue.q.size_approx() == 0) break;
+      idle.wait();
+      continue;
+    }
+    idle.reset();
     for (size_t i = 0; i < n; ++i) {
       int64_t t0 = steady_now_ns();
       dispatch(std::move(buf[i]));
@@ -101,7 +110,6 @@ void ActorHost::Impl::run() {
       core.metrics.dispatch.record(static_cast<uint64_t>(steady_now_ns() - t0));
     }
     dispatched.fetch_add(n, std::memory_order_relaxed);
-    if (n == 0 && stopping.load(std::memory_order_acquire) && queue.q.size_approx() == 0) break;
   }
 }
 

@@ -1,13 +1,16 @@
 #include "runtime/store_writer.h"
 
-#include <concurrentqueue/blockingconcurrentqueue.h>
+#include <concurrentqueue/concurrentqueue.h>
 
 #include <map>
+
+#include "runtime/idle_backoff.h"
 
 namespace weft {
 
 struct StoreWriter::Queue {
-  moodycamel::BlockingConcurrentQueue<StoreItem> q;
+  // Polled, not blocking: see runtime/idle_backoff.h.
+  moodycamel::ConcurrentQueue<StoreItem> q;
 };
 
 namespace {
@@ -54,13 +57,18 @@ uint64_t StoreWriter::queue_depth() const {
 
 void StoreWriter::run() {
   std::vector<StoreItem> buf(batch_size_);
+  IdleBackoff idle(std::chrono::microseconds(2000));
   for (;;) {
-    size_t n = queue_->q.wait_dequeue_bulk_timed(buf.begin(), buf.size(), std::chrono::milliseconds(50));
+    if (abandon_.load(std::memory_order_acquire)) break;
+    // While paused the queue is still drained into the backlog (so its depth is known and
+    // the queue's blocks are recycled), but nothing is written.
+    size_t n = queue_->q.try_dequeue_bulk(buf.begin(), buf.size());
     for (size_t i = 0; i < n; ++i)
       if (!is_wake(buf[i])) backlog_.push_back(std::move(buf[i]));
     for (size_t i = 0; i < n; ++i) buf[i] = StoreItem{};
-    if (abandon_.load(std::memory_order_acquire)) break;
-    if (!paused_.load(std::memory_order_acquire) && !backlog_.empty()) {
+    bool paused = paused_.load(std::memory_order_acquire);
+    if (!paused && !backlog_.empty()) {
+      idle.reset();
       // Drain what else is ready so one transaction carries as much as it can.
       while (backlog_.size() < batch_size_) {
         size_t more = queue_->q.try_dequeue_bulk(buf.begin(), batch_size_ - backlog_.size());
@@ -70,10 +78,11 @@ void StoreWriter::run() {
         for (size_t i = 0; i < more; ++i) buf[i] = StoreItem{};
       }
       write_backlog();
+      continue;
     }
-    if (stopping_.load(std::memory_order_acquire) && backlog_.empty() &&
-        queue_->q.size_approx() == 0)
+    if (stopping_.load(std::memory_order_acquire) && backlog_.empty() && queue_->q.size_approx() == 0)
       break;
+    if (n == 0) idle.wait();  // nothing to do (or paused): poll again a little later
   }
   // Whatever is left was not written: say exactly what.
   StoreItem item;
