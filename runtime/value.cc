@@ -2,6 +2,8 @@
 
 #include <cassert>
 #include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "runtime/ref.h"
 
@@ -188,30 +190,42 @@ Value Value::list(std::vector<Value> items) {
 
 Value Value::dict(std::vector<DictEntry> entries) {
   // Repeated keys: keep the first position, the last value (Python's dict semantics).
-  // Quadratic only in the number of keys, checked once at build time; dicts are small.
-  if (entries.size() > 1) {
-    bool repeated = false;
+  // Small dicts compare keys pairwise; large ones (parsed documents can have 50k keys)
+  // use a hash index so building stays linear.
+  constexpr size_t kPairwiseLimit = 32;
+  bool repeated = false;
+  if (entries.size() <= kPairwiseLimit) {
     for (size_t i = 1; i < entries.size() && !repeated; ++i)
       for (size_t j = 0; j < i; ++j)
         if (entries[i].first == entries[j].first) {
           repeated = true;
           break;
         }
-    if (repeated) {
-      std::vector<DictEntry> unique;
-      unique.reserve(entries.size());
-      for (auto& e : entries) {
-        bool found = false;
-        for (auto& u : unique)
-          if (u.first == e.first) {
-            u.second = std::move(e.second);
-            found = true;
-            break;
-          }
-        if (!found) unique.push_back(std::move(e));
+  } else {
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(entries.size());
+    for (const auto& e : entries)
+      if (!seen.insert(e.first).second) {
+        repeated = true;
+        break;
       }
-      entries = std::move(unique);
+  }
+  if (repeated) {
+    std::vector<DictEntry> unique;
+    unique.reserve(entries.size());
+    std::unordered_map<std::string_view, size_t> position;
+    for (auto& e : entries) {
+      auto it = position.find(e.first);
+      if (it != position.end()) {
+        unique[it->second].second = std::move(e.second);
+      } else {
+        unique.push_back(std::move(e));
+        // The view points into `unique`'s own key string: stable, since reserve() above
+        // means push_back never reallocates.
+        position.emplace(unique.back().first, unique.size() - 1);
+      }
     }
+    entries = std::move(unique);
   }
   return NodeAccess::make(ValueKind::kDict, std::make_shared<detail::DictNode>(std::move(entries)));
 }

@@ -166,7 +166,13 @@ TEST(MetricsRuntime, AnUnfinishedCallIsListedAsWaitingForItsEnd) {
   Call call = rt.start_call(op, Value::dict({{"q", Value::string("x")}}));
   bool met = false;
   MetricsSnapshot m = wait_for_metrics(
-      rt, [](const MetricsSnapshot& s) { return !s.oldest.empty() && !s.oldest.front().label.empty(); }, met);
+      rt,
+      [](const MetricsSnapshot& s) {
+        // The dispatcher records the open call just after spawning its actor, which may
+        // describe itself first: wait for both.
+        return !s.oldest.empty() && !s.oldest.front().label.empty() && s.open_calls == 1;
+      },
+      met);
   ASSERT_TRUE(met);
   EXPECT_EQ(m.open_calls, 1u);
   EXPECT_EQ(kind(m, "call").alive, 1u);
