@@ -3,8 +3,6 @@
 // resolves it (what a child actor that vanished without a word would look like).
 #include <gtest/gtest.h>
 
-#include <mutex>
-
 #include "runtime/runtime.h"
 #include "runtime/save_cell.h"
 #include "tests/test_support.h"
@@ -14,29 +12,16 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Db;
+using testing::ErrorLog;
 using testing::TempStore;
 using testing::test_config;
 
-struct Errors {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  bool contains(const std::string& s) {
-    std::lock_guard<std::mutex> lock(mu);
-    for (const auto& l : lines)
-      if (l.find(s) != std::string::npos) return true;
-    return false;
-  }
-};
-
 TEST(RuntimeDeadlines, ParentOfALostChildFailsWithAReportedError) {
   TempStore store;
-  Errors errors;
+  ErrorLog errors;
   Config cfg = test_config(store);
   cfg.dependency_timeout = 300ms;
-  cfg.on_error = [&](const std::string& m) {
-    std::lock_guard<std::mutex> lock(errors.mu);
-    errors.lines.push_back(m);
-  };
+  cfg.on_error = errors.sink();
   Runtime rt(cfg);
   Value lost = make_object("Lost", {{"x", Value::integer(1)}});
   detail::Claim never_resolved = detail::claim_cell(lost, rt.instance_id());

@@ -18,25 +18,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Db;
+using testing::ErrorLog;
 using testing::TempStore;
 using testing::test_config;
 
 constexpr auto kFlush = 120s;  // generous: sanitizer builds on 2 shared cores are slow
-
-struct ErrorLog {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  std::function<void(const std::string&)> sink() {
-    return [this](const std::string& m) {
-      std::lock_guard<std::mutex> lock(mu);
-      lines.push_back(m);
-    };
-  }
-  std::vector<std::string> snapshot() {
-    std::lock_guard<std::mutex> lock(mu);
-    return lines;
-  }
-};
 
 // (a) The whole evaluation returns to the caller with the store paused and nothing
 // written; after resume + flush, the exact count of each request kind and of each table's

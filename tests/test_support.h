@@ -6,8 +6,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "runtime/runtime.h"
 
@@ -68,6 +71,30 @@ class Db {
 
  private:
   sqlite3* db_ = nullptr;
+};
+
+// Collects the errors a runtime reports (Config::on_error), from any thread.
+class ErrorLog {
+ public:
+  std::function<void(const std::string&)> sink() {
+    return [this](const std::string& m) {
+      std::lock_guard<std::mutex> lock(mu_);
+      lines_.push_back(m);
+    };
+  }
+  std::vector<std::string> snapshot() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lines_;
+  }
+  bool contains(const std::string& s) {
+    for (const auto& l : snapshot())
+      if (l.find(s) != std::string::npos) return true;
+    return false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> lines_;
 };
 
 // Config for a test runtime writing to `store`; errors are collected, not printed.
