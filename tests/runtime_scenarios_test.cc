@@ -299,6 +299,12 @@ TEST(RuntimeScenarios, ShutdownPastDeadlineReportsWhatWasNotWritten) {
   const Value op = make_op("f", "def f(): ...\n");
   Call c = rt.start_call(op, Value::dict({}));
   c.finish(Value::integer(1));
+  // Wait (with a deadline) until all four requests are queued for the paused store, so the
+  // report below does not depend on how fast the actors ran.
+  auto until = std::chrono::steady_clock::now() + kFlush;
+  while (rt.stats().store_queue_depth < 4 && std::chrono::steady_clock::now() < until)
+    std::this_thread::yield();
+  ASSERT_EQ(rt.stats().store_queue_depth, 4u);
   EXPECT_FALSE(rt.shutdown(300ms));
   auto lines = errors.snapshot();
   bool reported = false;
