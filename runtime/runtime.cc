@@ -90,7 +90,7 @@ struct Runtime::Impl {
   std::atomic<bool> accepting{true};
   std::mutex tokens_mu;  // taken once per application thread, when it first traces here
   std::vector<std::unique_ptr<moodycamel::ProducerToken>> tokens;
-  std::mutex shutdown_mu;
+  std::mutex shutdown_mu;  // serialises shutdown() callers (application threads, the destructor)
   bool shut_down = false;
   bool shutdown_result = true;
 };
