@@ -53,26 +53,7 @@ int cmd_canon(int argc, char** argv) {
       return fail(kName, "unknown argument '" + std::string(arg) + "' (see 'weft canon --help')");
     }
   }
-  std::string input;
-  if (!read_stdin(input)) return fail(kName, "cannot read stdin");
-  std::string out;
-  int rc = 0;
-  if (!lines) {
-    rc = canon_one(input, 0, out);
-  } else {
-    rc = for_each_line(input, [&](std::string_view line, size_t line_no) {
-      const int r = canon_one(line, line_no, out);
-      // Print in chunks so huge inputs do not hold all output in memory.
-      if (out.size() >= (1 << 20)) {
-        write_stdout(out);
-        out.clear();
-      }
-      return r;
-    });
-  }
-  write_stdout(out);
-  const int flush_rc = finish_stdout(kName);
-  return rc != 0 ? rc : flush_rc;
+  return run_on_stdin(kName, lines, canon_one);
 }
 
 }  // namespace weft::cli

@@ -115,25 +115,9 @@ int cmd_digest(int argc, char** argv) {
                   "unknown argument '" + std::string(arg) + "' (see 'weft digest --help')");
     }
   }
-  std::string input;
-  if (!read_stdin(input)) return fail(kName, "cannot read stdin");
-  std::string out;
-  int rc = 0;
-  if (!lines) {
-    rc = digest_one(kind, false, input, 0, out);
-  } else {
-    rc = for_each_line(input, [&](std::string_view line, size_t line_no) {
-      const int r = digest_one(kind, true, line, line_no, out);
-      if (out.size() >= (1 << 20)) {  // print in chunks: bounded memory on huge inputs
-        write_stdout(out);
-        out.clear();
-      }
-      return r;
-    });
-  }
-  write_stdout(out);
-  const int flush_rc = finish_stdout(kName);
-  return rc != 0 ? rc : flush_rc;
+  return run_on_stdin(kName, lines, [&](std::string_view text, size_t line_no, std::string& out) {
+    return digest_one(kind, lines, text, line_no, out);
+  });
 }
 
 }  // namespace weft::cli

@@ -6,6 +6,7 @@
 // stderr, "weft NAME: what happened", and exits 2 (kExitUsage); other failures exit 1.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,12 @@ int fail(std::string_view command, std::string_view message);
 bool write_stdout(std::string_view bytes);
 // Flushes stdout; on error reports "weft CMD: write error: ..." and returns kExitFailure.
 int finish_stdout(std::string_view command);
+
+// Reads stdin and runs one(text, line_number, out) on all of it (line_number 0), or with
+// `lines` on each line; prints `out` (in chunks: bounded memory on huge inputs), flushes
+// stdout, and returns the first non-zero result of one(), else finish_stdout's.
+int run_on_stdin(std::string_view command, bool lines,
+                 const std::function<int(std::string_view, size_t, std::string&)>& one);
 
 // Calls fn(line, line_number) for each '\n'-separated line (without the '\n'; line numbers
 // from 1). A final line without '\n' counts; the empty piece after a final '\n' does not.
