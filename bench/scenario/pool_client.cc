@@ -15,14 +15,6 @@ using weft::ValueKind;
 
 namespace {
 
-const Value* field(const Value& v, std::string_view key) {
-  if (v.kind() == ValueKind::kDict) return v.find(key);
-  if (v.kind() == ValueKind::kObject)
-    for (const auto& f : v.object().fields)
-      if (f.first == key) return &f.second;
-  return nullptr;
-}
-
 // to_json with children as refs: Weave's ref.uri() blocks until the child's digest is
 // known, so this is where a worker of the blocking designs waits.
 class RefWriter final : public weft::ChildWriter {
@@ -69,45 +61,6 @@ ModelConfig model_config(std::shared_ptr<weft::Store> store, const Options& o) {
   c.deadlock_confirm_s = o.deadlock_confirm_s;
   c.stall_timeout_s = o.stall_timeout_s;
   return c;
-}
-
-// ---------------------------------------------------------------- ModelSummary
-
-void ModelSummary::add_own_output(const Value& output) {
-  const Value* usage_v = field(output, "usage");
-  const Value* model_v = field(output, "model");
-  if (usage_v == nullptr || model_v == nullptr || model_v->kind() != ValueKind::kString) return;
-  auto& u = usage[std::string(model_v->as_string())];
-  u["requests"] += 1;
-  auto add = [&](const std::string& k, const Value& v) {
-    if (v.kind() == ValueKind::kInt) u[k] += v.as_int();
-  };
-  if (usage_v->kind() == ValueKind::kDict)
-    for (const auto& e : usage_v->entries()) add(e.first, e.second);
-  else if (usage_v->kind() == ValueKind::kObject)
-    for (const auto& e : usage_v->object().fields) add(e.first, e.second);
-}
-
-void ModelSummary::add(const ModelSummary& child) {
-  success += child.success;
-  error += child.error;
-  for (const auto& [model, fields] : child.usage)
-    for (const auto& [k, n] : fields) usage[model][k] += n;
-}
-
-std::string ModelSummary::to_json() const {
-  std::vector<weft::DictEntry> top;
-  top.emplace_back("status_counts", Value::dict({{"error", Value::integer(error)}, {"success", Value::integer(success)}}));
-  if (!usage.empty()) {
-    std::vector<weft::DictEntry> models;
-    for (const auto& [model, fields] : usage) {
-      std::vector<weft::DictEntry> f;
-      for (const auto& [k, n] : fields) f.emplace_back(k, Value::integer(n));
-      models.emplace_back(model, Value::dict(std::move(f)));
-    }
-    top.emplace_back("usage", Value::dict(std::move(models)));
-  }
-  return weft::canonical_json(Value::dict(std::move(top)));
 }
 
 // ---------------------------------------------------------------- PoolClient

@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/call_summary.h"
 #include "bench/scenario/pool_model.h"
 #include "bench/scenario/results.h"
 #include "runtime/ids.h"
@@ -61,14 +62,8 @@ struct Child {
 using Children = std::vector<Child>;
 
 // The call summary Weave computes on the calling thread: usage per model, status counts.
-struct ModelSummary {
-  std::map<std::string, std::map<std::string, int64_t>> usage;
-  int64_t success = 0;
-  int64_t error = 0;
-  void add_own_output(const weft::Value& output);
-  void add(const ModelSummary& child);
-  std::string to_json() const;
-};
+// The summary roll-up is weft's own (shared code: only the scheduling differs).
+using ModelSummary = weft::CallSummary;
 
 struct CallRecord {
   weft::Uuid id;
