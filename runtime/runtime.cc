@@ -119,7 +119,10 @@ moodycamel::ProducerToken& Runtime::Impl::producer_token() {
 }
 
 bool Runtime::Impl::enqueue(Event&& e) {
-  return queue.q.enqueue(producer_token(), std::move(e));
+  if (queue.q.enqueue(producer_token(), std::move(e))) return true;
+  // Only an allocation failure gets here: the event is lost, so say so (never silently).
+  refuse("event dropped: the hand-off queue could not allocate memory");
+  return false;
 }
 
 void Runtime::Impl::refuse(const std::string& why) {
@@ -208,7 +211,8 @@ SavedRef Runtime::save(Value value, std::string name) {
   auto st = std::make_shared<SavedRef::State>();
   st->cell = claim.cell;
   if (claim.owner) {
-    d.enqueue(Event{SaveEvent{std::move(value), std::move(name), claim.cell}, std::move(token)});
+    if (!d.enqueue(Event{SaveEvent{std::move(value), std::move(name), claim.cell}, std::move(token)}))
+      claim.cell->fail("save dropped: the hand-off queue could not allocate memory");
   } else {
     // Already being saved: keep this save's flush epoch open until that write commits.
     claim.cell->pin_until_committed(std::move(token));
@@ -254,7 +258,7 @@ Call Runtime::start_call(const Value& op, Value inputs, CallOptions options) {
   ev.attributes = std::move(options.attributes);
   ev.display_name = std::move(options.display_name);
   ev.started_at_us = now;
-  d.enqueue(Event{std::move(ev), std::move(token)});
+  if (!d.enqueue(Event{std::move(ev), std::move(token)})) call.rt_ = nullptr;  // reported
   return call;
 }
 
@@ -350,7 +354,8 @@ Call& Call::operator=(Call&& o) noexcept {
 namespace {
 Status end_call(Runtime::Impl& d, CallEndEvent&& ev) {
   // An end is never refused for load: dropping it would leave its call open for ever.
-  d.enqueue(Event{std::move(ev), d.core.tracker.acquire_unbounded()});
+  if (!d.enqueue(Event{std::move(ev), d.core.tracker.acquire_unbounded()}))
+    return Status::error("finish: the hand-off queue could not allocate memory (reported)");
   return Status::ok();
 }
 }  // namespace
