@@ -8,14 +8,16 @@
 // waits: each step happens in the handler of the message that completes it.
 #include <caf/all.hpp>
 
+#include <weft/json.h>
+#include <weft/version.h>
+
 #include "actors/call_actor.h"
-#include "actors/call_summary.h"
 #include "actors/deadline_watch.h"
 #include "actors/dependencies.h"
 #include "actors/metered.h"
 #include "messages/messages.h"
-#include "runtime/canonical_json.h"
-#include "runtime/runtime_core.h"
+#include "runtime/core/call_summary.h"
+#include "runtime/core/runtime_core.h"
 
 namespace weft {
 
@@ -30,7 +32,7 @@ struct CallState {
   std::unique_ptr<Dependencies> in;
   bool start_sent = false;
 
-  msg::CallEndPtr end;
+  msg::FinishCallPtr end;
   std::unique_ptr<Dependencies> out;
   bool end_sent = false;
 
@@ -62,7 +64,7 @@ Value with_weave_attributes(const Value& user) {
   for (const auto& e : entries) has_weave |= e.first == "weave";
   if (!has_weave)
     entries.emplace_back("weave", Value::dict({{"client", Value::string("weft")},
-                                               {"client_version", Value::string(WEFT_VERSION)}}));
+                                               {"client_version", Value::string(kVersion)}}));
   return Value::dict(std::move(entries));
 }
 
@@ -73,7 +75,7 @@ void send_start(CallActor* self) {
   const CallStartEvent& ev = st.start->event;
   if (st.in->failed())
     st.core->report_error("call " + ev.id.str() + ": an input was not saved: " + st.in->first_error());
-  CallStart req;
+  CallStartRequest req;
   req.project_id = st.core->project_id;
   req.id = ev.id.str();
   req.trace_id = ev.trace_id.str();
@@ -111,7 +113,7 @@ void send_end(CallActor* self) {
   if (st.out->failed())
     st.core->report_error("call " + ev.id.str() + ": an output value was not saved: " +
                           st.out->first_error());
-  CallEnd req;
+  CallEndRequest req;
   req.project_id = st.core->project_id;
   req.id = ev.id.str();
   req.started_at_us = st.start->event.started_at_us;
@@ -169,7 +171,7 @@ caf::behavior call_actor(CallActor* self, RuntimeCore* core, CallStartPtr start)
         }
         progress(self);
       },
-      [=](msg::end_atom, msg::CallEndPtr end) {
+      [=](msg::end_atom, msg::FinishCallPtr end) {
         auto& s = self->state;
         s.end = std::move(end);
         const CallEndEvent& ev = s.end->event;

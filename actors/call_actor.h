@@ -5,8 +5,8 @@
 
 #include <memory>
 
-#include "runtime/events.h"
-#include "runtime/work_tracker.h"
+#include "runtime/core/events.h"
+#include "runtime/core/work_tracker.h"
 
 namespace weft {
 

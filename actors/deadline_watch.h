@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "messages/messages.h"
-#include "runtime/metrics_registry.h"
+#include "runtime/metrics/metrics_registry.h"
 
 namespace weft {
 

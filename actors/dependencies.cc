@@ -2,10 +2,11 @@
 
 #include <caf/all.hpp>
 
+#include <weft/digest.h>
+
 #include "actors/spawn.h"
 #include "messages/messages.h"
-#include "runtime/digest.h"
-#include "runtime/runtime_core.h"
+#include "runtime/core/runtime_core.h"
 
 namespace weft {
 
@@ -145,7 +146,7 @@ void Dependencies::meet_blob(const Value& blob) {
   // First to meet this blob: upload each file once. Digests are local: nobody waits.
   const auto& files = blob.blob().files;
   for (size_t i = 0; i < files.size(); ++i) {
-    FileCreate f{core_->project_id, file_digest(*files[i].bytes), files[i].name, files[i].bytes};
+    FileCreateRequest f{core_->project_id, file_digest(*files[i].bytes), files[i].name, files[i].bytes};
     // The last file's commit marks the blob committed (one producer: FIFO in the queue).
     core_->writer.submit(StoreItem{std::move(f), token_->derive(),
                                    i + 1 == files.size() ? claim.cell : detail::CellRef()});

@@ -15,10 +15,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "runtime/canonical_json.h"
-#include "runtime/save_cell.h"
-#include "runtime/value.h"
-#include "runtime/work_tracker.h"
+#include <weft/json.h>
+#include <weft/value.h>
+
+#include "runtime/core/save_cell.h"
+#include "runtime/core/work_tracker.h"
 
 namespace weft {
 

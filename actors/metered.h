@@ -12,7 +12,7 @@
 
 #include <string_view>
 
-#include "runtime/metrics_registry.h"
+#include "runtime/metrics/metrics_registry.h"
 
 namespace weft {
 

@@ -5,10 +5,11 @@
 // obj_create (and, for an op, the file_create of its source) to the store writer, and
 // resolves the cell, which notifies the parents. Memory follows open work: a finished
 // object leaves nothing behind but its cell.
+#include <weft/digest.h>
+#include <weft/ids.h>
+#include <weft/ref.h>
+
 #include "actors/value_actor.h"
-#include "runtime/digest.h"
-#include "runtime/ids.h"
-#include "runtime/ref.h"
 
 namespace weft {
 
@@ -63,11 +64,11 @@ void ObjectKind::finish(ValueActorState<ObjectKind>& st) {
   if (is_op) {
     const std::string& src = v.op().source;
     st.core->writer.submit(StoreItem{
-        FileCreate{st.core->project_id, file_digest(src), "obj.py",
+        FileCreateRequest{st.core->project_id, file_digest(src), "obj.py",
                    std::make_shared<const std::string>(src)},
         job.token.derive(), {}});
   }
-  ObjCreate req;
+  ObjCreateRequest req;
   req.project_id = st.core->project_id;
   req.object_id = *name;
   req.kind = is_op ? "op" : "object";

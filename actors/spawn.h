@@ -6,9 +6,10 @@
 #include <memory>
 #include <string>
 
-#include "runtime/save_cell.h"
-#include "runtime/value.h"
-#include "runtime/work_tracker.h"
+#include <weft/value.h>
+
+#include "runtime/core/save_cell.h"
+#include "runtime/core/work_tracker.h"
 
 namespace weft {
 

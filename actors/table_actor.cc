@@ -2,8 +2,9 @@
 // meets them all (actors/value_actor.h), and when the last digest is in, writes every row's
 // canonical JSON, the row digests, the table digest (hex), hands table_create to the store
 // writer and resolves its cell with the table ref.
+#include <weft/digest.h>
+
 #include "actors/value_actor.h"
-#include "runtime/digest.h"
 
 namespace weft {
 
@@ -20,7 +21,7 @@ struct TableKind {
   static void finish(ValueActorState<TableKind>& st) {
     const auto& rows = st.job->value.table().rows;
     if (st.deps->failed()) return st.fail(describe(*st.job) + " not saved: a child failed: " + st.deps->first_error());
-    TableCreate req;
+    TableCreateRequest req;
     req.project_id = st.core->project_id;
     req.rows_json.reserve(rows.size());
     req.row_digests.reserve(rows.size());

@@ -20,7 +20,7 @@
 #include "actors/metered.h"
 #include "actors/spawn.h"
 #include "messages/messages.h"
-#include "runtime/runtime_core.h"
+#include "runtime/core/runtime_core.h"
 
 namespace weft {
 

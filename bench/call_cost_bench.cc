@@ -11,8 +11,8 @@
 #include <chrono>
 #include <vector>
 
-#include "runtime/runtime.h"
-#include "runtime/store.h"
+#include <weft/runtime.h>
+#include <weft/store.h>
 
 namespace {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "runtime/canonical_json.h"
-#include "runtime/digest.h"
-#include "runtime/value.h"
+#include <weft/digest.h>
+#include <weft/json.h>
+#include <weft/value.h>
 
 namespace {
 

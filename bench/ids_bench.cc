@@ -2,7 +2,7 @@
 // so they must stay in the tens of nanoseconds (budget: new_uuid_v7 < 50 ns).
 #include <benchmark/benchmark.h>
 
-#include "runtime/ids.h"
+#include <weft/ids.h>
 
 namespace {
 

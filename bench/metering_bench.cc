@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "actors/metered.h"
-#include "runtime/metrics_registry.h"
+#include "runtime/metrics/metrics_registry.h"
 
 namespace {
 

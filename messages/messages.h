@@ -3,7 +3,7 @@
 //
 //   (child_atom, uint32_t slot)            a dependency of the receiver resolved (or failed);
 //                                          the receiver reads the result from its cell
-//   (end_atom, CallEndPtr)                 the application finished this call
+//   (end_atom, FinishCallPtr)                 the application finished this call
 //   (summary_atom, CallSummaryPtr)         a child call's rolled-up summary
 //   (deadline_atom)                        the receiver may have waited past its deadline
 //                                          (it checks: reminders can be stale)
@@ -17,9 +17,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "actors/call_summary.h"
-#include "runtime/events.h"
-#include "runtime/work_tracker.h"
+#include "runtime/core/call_summary.h"
+#include "runtime/core/events.h"
+#include "runtime/core/work_tracker.h"
 
 namespace weft::msg {
 
@@ -29,7 +29,7 @@ using summary_atom = caf::atom_constant<caf::atom("summary")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 // What the dispatcher tells a call actor when the application finishes the call.
-struct CallEnd {
+struct FinishCall {
   CallEndEvent event;
   WorkToken token;
   // Child calls that ended before this one (in dispatch order): their summaries roll up.
@@ -37,11 +37,11 @@ struct CallEnd {
   // The parent call's actor, if it was still open: it waits for our summary.
   caf::actor report_to;
 };
-using CallEndPtr = std::shared_ptr<CallEnd>;
+using FinishCallPtr = std::shared_ptr<FinishCall>;
 
 using CallSummaryPtr = std::shared_ptr<const CallSummary>;
 
 }  // namespace weft::msg
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::msg::CallEndPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::msg::FinishCallPtr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::msg::CallSummaryPtr)

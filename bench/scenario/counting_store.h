@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "runtime/store.h"
+#include <weft/store.h>
 
 namespace weft_bench {
 

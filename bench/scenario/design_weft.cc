@@ -2,8 +2,9 @@
 #include <algorithm>
 #include <atomic>
 
+#include <weft/runtime.h>
+
 #include "bench/scenario/runner.h"
-#include "runtime/runtime.h"
 
 namespace weft_bench {
 

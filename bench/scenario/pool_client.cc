@@ -3,10 +3,10 @@
 
 #include <stdexcept>
 
-#include "runtime/canonical_json.h"
-#include "runtime/digest.h"
-#include "runtime/ref.h"
-#include "runtime/store.h"
+#include <weft/digest.h>
+#include <weft/json.h>
+#include <weft/ref.h>
+#include <weft/store.h>
 
 namespace weft_bench {
 
@@ -191,10 +191,10 @@ void PoolClient::send_obj_create(const Value& v, const FuturePtr& future, const 
   ref.digest = digest;
   if (is_op) {
     const std::string& src = v.op().source;
-    store_.submit(weft::FileCreate{project_id_, weft::file_digest(src), "obj.py",
+    store_.submit(weft::FileCreateRequest{project_id_, weft::file_digest(src), "obj.py",
                                    std::make_shared<const std::string>(src)});
   }
-  weft::ObjCreate req;
+  weft::ObjCreateRequest req;
   req.project_id = project_id_;
   req.object_id = ref.name;
   req.kind = is_op ? "op" : "object";
@@ -211,7 +211,7 @@ void PoolClient::send_obj_create(const Value& v, const FuturePtr& future, const 
 
 void PoolClient::send_call_start(CallRecord& rec) {
   RefWriter refs(rec.input_children, pool_);
-  weft::CallStart req;
+  weft::CallStartRequest req;
   req.project_id = project_id_;
   req.id = rec.id.str();
   req.trace_id = rec.trace_id.str();
@@ -226,7 +226,7 @@ void PoolClient::send_call_start(CallRecord& rec) {
 
 void PoolClient::send_call_end(CallRecord& rec, const Children& children) {
   RefWriter refs(children, pool_);
-  weft::CallEnd req;
+  weft::CallEndRequest req;
   req.project_id = project_id_;
   req.id = rec.id.str();
   req.started_at_us = rec.started_at_us;

@@ -33,11 +33,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/call_summary.h"
+#include <weft/ids.h>
+#include <weft/value.h>
+
 #include "bench/scenario/pool_model.h"
 #include "bench/scenario/results.h"
-#include "runtime/ids.h"
-#include "runtime/value.h"
+#include "runtime/core/call_summary.h"
 
 namespace weft_bench {
 

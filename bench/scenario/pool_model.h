@@ -28,7 +28,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/store.h"
+#include <weft/store.h>
 
 namespace weft_bench {
 

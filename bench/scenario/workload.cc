@@ -2,7 +2,7 @@
 
 #include <functional>
 
-#include "runtime/canonical_json.h"
+#include <weft/json.h>
 
 namespace weft_bench {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/value.h"
+#include <weft/value.h>
 
 namespace weft_bench {
 

@@ -2,9 +2,9 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/canonical_json.h"
+#include <weft/json.h>
+
 #include "runtime/cli/commands.h"
-#include "runtime/json_parser.h"
 
 namespace weft::cli {
 namespace {

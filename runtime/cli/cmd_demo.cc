@@ -10,12 +10,13 @@
 #include <cstdio>
 #include <string>
 
+#include <weft/runtime.h>
+
 #include "runtime/cli/commands.h"
+#include "runtime/cli/eval_workload.h"
 #include "runtime/cli/metrics_table.h"
 #include "runtime/cli/options.h"
-#include "runtime/eval_workload.h"
-#include "runtime/runtime.h"
-#include "runtime/store_reader.h"
+#include "runtime/stores/sqlite/store_reader.h"
 
 namespace weft::cli {
 namespace {

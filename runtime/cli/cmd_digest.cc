@@ -3,9 +3,10 @@
 #include <string_view>
 #include <vector>
 
+#include <weft/digest.h>
+#include <weft/json.h>
+
 #include "runtime/cli/commands.h"
-#include "runtime/digest.h"
-#include "runtime/json_parser.h"
 
 namespace weft::cli {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "runtime/cli/commands.h"
 #include "runtime/cli/options.h"
-#include "runtime/store_reader.h"
+#include "runtime/stores/sqlite/store_reader.h"
 
 namespace weft::cli {
 namespace {

@@ -1,6 +1,7 @@
 // weft top: a live view of a running weft's metrics endpoint. Scrapes GET /metrics twice,
 // `--interval` apart (rates need two scrapes), plus GET /metrics/instances for the deepest
 // and longest-waiting actors, and prints one table per interval.
+#include <httplib.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,13 +11,11 @@
 #include <string>
 #include <thread>
 
-#include <httplib.h>
-
 #include "runtime/cli/commands.h"
 #include "runtime/cli/metrics_table.h"
 #include "runtime/cli/options.h"
 #include "runtime/cli/prom_text.h"
-#include "runtime/metrics_json.h"
+#include "runtime/metrics/metrics_json.h"
 
 namespace weft::cli {
 namespace {
@@ -106,11 +105,11 @@ Result<Frame> scrape(httplib::Client& client, const Endpoint& e) {
   Frame f;
   f.at = std::chrono::steady_clock::now();
   auto res = client.Get(e.path.c_str());
-  if (!res) return Status::error("cannot reach " + e.display + ": " + describe(res.error()));
+  if (!res) return Status::unavailable("cannot reach " + e.display + ": " + describe(res.error()));
   if (res->status != 200)
-    return Status::error(e.display + " answered HTTP " + std::to_string(res->status));
+    return Status::unavailable(e.display + " answered HTTP " + std::to_string(res->status));
   auto parsed = parse_prom_text(res->body);
-  if (!parsed) return Status::error(e.display + " is not Prometheus text: " + parsed.error());
+  if (!parsed) return Status::invalid_argument(e.display + " is not Prometheus text: " + parsed.error());
   f.metrics = std::move(*parsed);
   auto inst = client.Get((e.path + "/instances?n=5").c_str());
   if (inst && inst->status == 200) {

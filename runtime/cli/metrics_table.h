@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "runtime/metrics.h"
+#include <weft/metrics.h>
 
 namespace weft::cli {
 

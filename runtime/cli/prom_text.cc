@@ -24,7 +24,7 @@ Status parse_labels(const std::string& line, size_t& i, std::map<std::string, st
   ++i;
   while (i < line.size() && line[i] != '}') {
     size_t eq = line.find('=', i);
-    if (eq == std::string::npos || eq + 1 >= line.size() || line[eq + 1] != '"') return Status::error("bad label");
+    if (eq == std::string::npos || eq + 1 >= line.size() || line[eq + 1] != '"') return Status::invalid_argument("bad label");
     std::string key = line.substr(i, eq - i);
     std::string value;
     i = eq + 2;
@@ -37,12 +37,12 @@ Status parse_labels(const std::string& line, size_t& i, std::map<std::string, st
       }
       ++i;
     }
-    if (i >= line.size()) return Status::error("unterminated label value");
+    if (i >= line.size()) return Status::invalid_argument("unterminated label value");
     ++i;  // the closing quote
     out.emplace(std::move(key), std::move(value));
     if (i < line.size() && line[i] == ',') ++i;
   }
-  if (i >= line.size()) return Status::error("missing '}'");
+  if (i >= line.size()) return Status::invalid_argument("missing '}'");
   ++i;
   return Status::ok();
 }
@@ -60,17 +60,17 @@ Result<PromScrape> parse_prom_text(const std::string& text) {
     if (line.empty() || line[0] == '#') continue;
     PromSample s;
     size_t i = line.find_first_of("{ ");
-    if (i == std::string::npos) return Status::error("line " + std::to_string(line_no) + ": no value");
+    if (i == std::string::npos) return Status::invalid_argument("line " + std::to_string(line_no) + ": no value");
     s.name = line.substr(0, i);
     if (line[i] == '{') {
       if (Status st = parse_labels(line, i, s.labels); !st)
-        return Status::error("line " + std::to_string(line_no) + ": " + st.message());
+        return Status::invalid_argument("line " + std::to_string(line_no) + ": " + st.message());
     }
     while (i < line.size() && line[i] == ' ') ++i;
     size_t end = line.find(' ', i);  // an optional timestamp follows
     bool ok = false;
     s.value = parse_value(line.substr(i, end == std::string::npos ? std::string::npos : end - i), ok);
-    if (!ok) return Status::error("line " + std::to_string(line_no) + ": bad value");
+    if (!ok) return Status::invalid_argument("line " + std::to_string(line_no) + ": bad value");
     scrape.samples.push_back(std::move(s));
   }
   return scrape;

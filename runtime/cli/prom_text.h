@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/status.h"
+#include <weft/status.h>
 
 namespace weft::cli {
 

@@ -1,0 +1,118 @@
+// weft::Runtime: the tracing runtime an application embeds.
+//
+// Application threads start and finish calls and save values. Each such call costs the
+// calling thread O(1): an id, a timestamp, one atomic increment, and a move of the
+// (immutable) value into a lock-free queue. Everything else (walking values, canonical
+// JSON, hashing, waiting for child digests, writing the store) happens on the runtime's
+// actors and threads, and none of those ever blocks on another's result.
+//
+//   weft::Config cfg;
+//   cfg.project = "acme/evals";
+//   weft::Runtime rt(cfg);
+//   weft::Value predict = weft::make_op("predict", "def predict(x): ...");
+//   {
+//     weft::CallScope call(rt, predict, inputs);      // start; nested calls see it as parent
+//     call.finish(output);                            // or an exception unwinding fails it
+//   }
+//   weft::SavedRef model = rt.save(model_value, "my-model");
+//   rt.flush(std::chrono::seconds(10));                // wait until it is all in the store
+//
+// No CAF type appears here: application code never sees an actor.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <weft/call.h>
+#include <weft/config.h>
+#include <weft/metrics.h>
+#include <weft/saved_ref.h>
+#include <weft/status.h>
+#include <weft/value.h>
+
+namespace weft {
+
+namespace detail {
+struct RuntimeImpl;
+}  // namespace detail
+
+// Counters, readable from any thread at any time (relaxed atomics underneath).
+struct RuntimeStats {
+  uint64_t events_accepted = 0;
+  uint64_t events_refused = 0;
+  uint64_t obj_create = 0;       // requests written to the store, by kind
+  uint64_t table_create = 0;
+  uint64_t file_create = 0;
+  uint64_t call_start = 0;
+  uint64_t call_end = 0;
+  uint64_t store_failures = 0;   // requests the store rejected (each reported once)
+  uint64_t store_batches = 0;
+  uint64_t store_queue_depth = 0;  // requests waiting for the store writer
+  uint64_t errors_reported = 0;
+  int64_t outstanding_work = 0;  // units of work not yet done (flush waits for these)
+  bool store_paused = false;
+};
+
+class Runtime {
+ public:
+  // Starts the runtime: opens the store, the actor system, the dispatcher and store
+  // writer threads. Throws std::runtime_error with a clear message if it cannot (bad
+  // project, unwritable store). Use open() for an error value instead.
+  explicit Runtime(Config config = {});
+  static Result<std::unique_ptr<Runtime>> open(Config config);
+  // Flushes for config.destructor_flush_timeout, reports what could not be written, stops.
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // ---- application API: O(1) on the calling thread, lock-free, never blocks ----
+
+  // Starts a call of `op` (an Op value: make it once, reuse it) with `inputs` (a dict;
+  // nested Objects, Tables, Ops and Blobs are saved and appear as refs). Refused (the
+  // returned call's recorded() is false, and an error is reported) past max_outstanding
+  // or after shutdown.
+  Call start_call(const Value& op, Value inputs, CallOptions options = {});
+  // Saves a value under a name: Objects, Tables, Ops, plain JSON values. A Table is
+  // referred to by digest and ignores the name; an Object with an empty name argument uses
+  // its own name, else its class name.
+  SavedRef save(Value value, std::string name = {});
+
+  // ---- control (application threads) ----
+
+  // True once every event accepted before this call (and all work derived from it) is in
+  // the store; false at the deadline.
+  bool flush(std::chrono::milliseconds timeout);
+  // Flushes until the deadline, stops accepting events, stops the actors and threads.
+  // Returns false and reports what was not written if the deadline passed first.
+  bool shutdown(std::chrono::milliseconds timeout);
+  // Holds store writes (they queue up) until resume(): Weave's paused-server test fixture.
+  void pause_store();
+  void resume_store();
+
+  RuntimeStats stats() const;
+  // A metrics snapshot (docs/METRICS.md), from any thread, without stopping or blocking
+  // any actor. top_n: how many of the deepest / longest-waiting actors to list.
+  MetricsSnapshot metrics(size_t top_n = 10) const;
+  // The same in the Prometheus text exposition format.
+  std::string metrics_text() const;
+  // The port GET /metrics is served on (0 if metrics_listen is empty).
+  int metrics_port() const;
+  // The most recent errors reported (at most 100), oldest first.
+  std::vector<std::string> recent_errors() const;
+  const Config& config() const;
+  // Unique per runtime in this process, never reused (which runtime saved a value instance).
+  uint64_t instance_id() const;
+  std::string entity() const;
+  std::string project_name() const;
+
+
+ private:
+  friend class Call;  // a call ends through its runtime's hand-off queue
+  std::unique_ptr<detail::RuntimeImpl> impl_;
+};
+
+}  // namespace weft

@@ -1,0 +1,63 @@
+// RuntimeCore: what every part of a running runtime shares (the facade, the dispatcher,
+// the actors, the store writer). Internal; no CAF here either.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <weft/runtime.h>
+
+#include "runtime/core/store_writer.h"
+#include "runtime/core/work_tracker.h"
+#include "runtime/metrics/metrics_registry.h"
+
+namespace weft {
+
+class DeadlineWatch;  // actors/deadline_watch.h (CAF side): the core only holds the pointer
+
+class RuntimeCore {
+ public:
+  explicit RuntimeCore(Config cfg, std::shared_ptr<Store> store);
+
+  const Config config;
+  const std::string project_id;  // "entity/project"
+  const std::string entity;
+  const std::string project;
+  const std::string ref_prefix;  // "weave:///entity/project/"
+  const uint64_t runtime_id;     // unique per process, never reused
+
+  Metrics metrics;  // before the writer: it records into it
+  WorkTracker tracker;
+  StoreWriter writer;
+  DeadlineWatch* deadlines = nullptr;  // set by the dispatcher for its lifetime
+
+  std::atomic<uint64_t> events_accepted{0};
+  std::atomic<uint64_t> events_refused{0};
+
+  // Reports an error: to config.on_error (or stderr), counted, kept in recent_errors().
+  // Cold path; the mutex only guards the recent-errors ring.
+  void report_error(std::string message);
+  std::vector<std::string> recent_errors() const;
+  uint64_t errors_reported() const { return errors_reported_.load(std::memory_order_relaxed); }
+
+  // Ref URIs of this project.
+  std::string object_ref(std::string_view name, std::string_view digest) const;
+  std::string op_ref(std::string_view name, std::string_view digest) const;
+  std::string table_ref(std::string_view hex_digest) const;
+
+ private:
+  std::atomic<uint64_t> errors_reported_{0};
+  mutable std::mutex errors_mu_;
+  std::deque<std::string> recent_;
+};
+
+// Validates "entity/project".
+Status validate_project_id(const std::string& project_id);
+// Validates what the Runtime constructor checks before it starts anything.
+Status validate_config(const Config& config);
+
+}  // namespace weft
