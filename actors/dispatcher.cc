@@ -48,8 +48,9 @@ unsigned scheduler_threads_for(const Config& c) {
 caf::actor_system_config make_config(const Config& c) {
   caf::actor_system_config cfg;
   unsigned threads = scheduler_threads_for(c);
-  // Work stealing is pathological on 2 shared cores (docs/CAF_NOTES.md): use sharing. The policy
-  // must be an atom; a string silently falls back to stealing.
+  // Work stealing is pathological on 2 shared cores (docs/CAF_NOTES.md#scheduler): use
+  // sharing. The policy must be an atom: a string is rejected (one line on stderr) and CAF
+  // keeps stealing.
   cfg.set("scheduler.policy", caf::atom("sharing"));
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   // The default (unbounded) lets one busy actor starve the others on its worker.

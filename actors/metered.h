@@ -1,4 +1,4 @@
-// Metered<Base, Kind>: the mailbox-metrics mixin (caf-0.17.md §3). CAF 0.17 has no
+// Metered<Base, Kind>: the mailbox-metrics mixin (docs/CAF_NOTES.md#metering). CAF 0.17 has no
 // telemetry and another thread may not call mailbox().size(), so the mixin counts for
 // itself: enqueue() runs on the sender's thread, consume() on the actor's. Both only add to
 // relaxed atomics (per kind and per instance); depth = enqueued - processed.

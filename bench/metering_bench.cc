@@ -2,7 +2,7 @@
 //
 // The same one-way flood, from this thread with anon_send, to a plain stateful actor and to
 // a Metered one, on CAF's "sharing" scheduler with one worker (as the runtime configures
-// CAF, caf-0.17.md §0). Each batch ends with a `done` message whose handler publishes the
+// CAF, docs/CAF_NOTES.md#scheduler). Each batch ends with a `done` message whose handler publishes the
 // count, so a batch's time covers sending and handling all of it.
 //
 // BM_Flood/plain and BM_Flood/metered time each kind alone; BM_FloodPaired alternates the

@@ -1,4 +1,4 @@
-// Weave digests (weave-compat.md §1).
+// Weave digests (docs/COMPATIBILITY.md#digests).
 //
 //   base digest  = SHA-256 -> URL-safe base64 with '-'->'X', '_'->'Y', no '=' (43 chars)
 //   object/row   = base digest of the canonical JSON

@@ -1,5 +1,5 @@
 // The requests a Store receives: one struct per Weave trace-server request kind, fields as
-// the server names them (docs/STORE_FORMAT.md maps each to its rows). Values are already
+// the server names them (docs/STORE_FORMAT.md#requests maps each to its rows). Values are already
 // canonical JSON text, and refs already URIs: a store writes them, it does not walk values.
 #pragma once
 

@@ -1,4 +1,4 @@
-// weft digest: Weave digests of stdin (weave-compat.md §1).
+// weft digest: Weave digests of stdin (docs/COMPATIBILITY.md#digests).
 #include <string>
 #include <string_view>
 #include <vector>

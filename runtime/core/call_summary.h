@@ -1,4 +1,4 @@
-// A call's summary, rolled up over its child calls (weave-compat.md §4):
+// A call's summary, rolled up over its child calls (docs/COMPATIBILITY.md#calls):
 //   {"status_counts": {"error": e, "success": s}, "usage": {model: {"requests": n, ...}}}
 // No CAF here: the roll-up is plain data, testable on its own.
 #pragma once

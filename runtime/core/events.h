@@ -31,7 +31,7 @@ struct CallStartEvent {
   Value attributes;
   std::string display_name;
   int64_t started_at_us = 0;
-  std::string thread_id;  // not yet set by the API; kept for the schema
+  std::string thread_id;  // unused: no API sets it and call_start does not carry it yet
 };
 
 struct CallEndEvent {

@@ -1,4 +1,4 @@
-// Request names and Weave request bodies (docs/COMPATIBILITY.md, "Request bodies").
+// Request names and Weave request bodies (docs/COMPATIBILITY.md#request-bodies).
 //
 // Bodies are compact JSON around embedded values: val, rows, attributes, inputs, output
 // and summary are already JSON text (canonical JSON from our own writer), so they are

@@ -1,4 +1,4 @@
-// Weave trace-server request bodies (docs/COMPATIBILITY.md, "Request bodies"): what a
+// Weave trace-server request bodies (docs/COMPATIBILITY.md#request-bodies): what a
 // remote store would POST for each request, compact JSON. Internal: used by stores and the
 // CLI, not part of the public API.
 #pragma once
@@ -9,7 +9,7 @@
 
 namespace weft {
 
-// The Weave trace-server request body for r (docs/COMPATIBILITY.md), compact JSON.
+// The Weave trace-server request body for r (docs/COMPATIBILITY.md#request-bodies), compact JSON.
 // file_create has no JSON body (it is multipart); its form fields are rendered as JSON.
 std::string request_body_json(const StoreRequest& r);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Differential test: weft's canonical JSON and digests against Python's own.
 
-Python is the oracle (weave-compat.md §1): the canonical JSON of a text is
+Python is the oracle (docs/COMPATIBILITY.md#digests): the canonical JSON of a text is
 json.dumps(json.loads(text), sort_keys=True), the object digest is the URL-safe base64
 of its SHA-256 with '-'->'X', '_'->'Y' and no padding, a table digest is the hex SHA-256
 of the concatenated row digests, a file digest is the base digest of the raw bytes.

@@ -1,7 +1,7 @@
 // The embedded SQLite store's on-disk format, shared by the writer (sqlite_store.cc,
 // reached through open_sqlite_store in store.h) and the reader (store_reader.h).
 //
-// Tables and column order are Weave's SQLite trace server's (weave-compat.md §6):
+// Tables and column order are Weave's SQLite trace server's (docs/STORE_FORMAT.md#tables-at-a-glance):
 //
 //   calls(project_id, id PRIMARY KEY, trace_id, parent_id, thread_id, turn_id, op_name,
 //         started_at, ended_at, exception, attributes, inputs, input_refs, output,
