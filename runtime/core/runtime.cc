@@ -8,9 +8,9 @@
 
 #include <weft/store.h>
 
+#include "runtime/core/metrics_snapshot.h"
 #include "runtime/core/runtime_impl.h"
 #include "runtime/metrics/metrics_server.h"
-#include "runtime/metrics/metrics_snapshot.h"
 
 namespace weft {
 namespace detail {

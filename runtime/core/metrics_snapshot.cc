@@ -1,4 +1,4 @@
-#include "runtime/metrics/metrics_snapshot.h"
+#include "runtime/core/metrics_snapshot.h"
 
 #include <algorithm>
 
