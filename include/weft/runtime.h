@@ -60,8 +60,9 @@ struct RuntimeStats {
 class Runtime {
  public:
   // Starts the runtime: opens the store, the actor system, the dispatcher and store
-  // writer threads. Throws std::runtime_error with a clear message if it cannot (bad
-  // project, unwritable store). Use open() for an error value instead.
+  // writer threads. Throws weft::StatusError (a std::runtime_error carrying the Status: a
+  // code and a clear message) if it cannot: a bad project, an unwritable store, a taken
+  // metrics port. Use open() for an error value instead.
   explicit Runtime(Config config = {});
   static Result<std::unique_ptr<Runtime>> open(Config config);
   // Flushes for config.destructor_flush_timeout, reports what could not be written, stops.

@@ -100,6 +100,7 @@ TEST(MetricsEndpoint, ATakenPortIsAClearErrorAtStartUp) {
   auto rt = Runtime::open(listening_config(store, listen));
   ::close(fd);
   ASSERT_FALSE(rt);
+  EXPECT_EQ(rt.code(), StatusCode::kUnavailable);
   EXPECT_EQ(rt.error(), "metrics endpoint: " + listen + ": address already in use");
 }
 
@@ -123,6 +124,7 @@ TEST(MetricsEndpoint, BadAddressesAreClearErrors) {
     EXPECT_EQ(rt.error().rfind(std::string("metrics endpoint: bad listen address '") + listen + "': ", 0), 0u)
         << rt.error();
     EXPECT_NE(rt.error().find(why), std::string::npos) << rt.error();
+    EXPECT_EQ(rt.code(), StatusCode::kInvalidArgument) << listen;
   }
   // A well-formed address this host does not have: the OS's reason.
   TempStore store;

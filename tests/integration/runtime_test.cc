@@ -48,6 +48,7 @@ TEST(Runtime, RejectsBadProject) {
   cfg.project = "no-slash";
   auto rt = Runtime::open(cfg);
   ASSERT_FALSE(rt.is_ok());
+  EXPECT_EQ(rt.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(rt.error().find("entity/project"), std::string::npos) << rt.error();
 }
 
@@ -56,6 +57,7 @@ TEST(Runtime, RejectsUnwritableStore) {
   cfg.store_path = "/nonexistent-dir/weft.db";
   auto rt = Runtime::open(cfg);
   ASSERT_FALSE(rt.is_ok());
+  EXPECT_EQ(rt.code(), StatusCode::kFailedPrecondition);  // SQLITE_CANTOPEN
   EXPECT_NE(rt.error().find("/nonexistent-dir/weft.db"), std::string::npos) << rt.error();
 }
 

@@ -289,6 +289,10 @@ TEST_F(SqliteStoreTest, FailingRequestsReportErrorsAndTheRestOfTheBatchLands) {
   ASSERT_EQ(results.size(), 9u);
   for (size_t i : {0u, 6u, 7u, 8u}) EXPECT_TRUE(results[i].is_ok()) << i << results[i].message();
   for (size_t i : {1u, 2u, 3u, 4u, 5u}) ASSERT_FALSE(results[i].is_ok()) << i;
+  EXPECT_EQ(results[1].code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(results[2].code(), StatusCode::kInvalidArgument);
+  // The poison triggers RAISE(ABORT): SQLITE_CONSTRAINT, the request's own fault.
+  for (size_t i : {3u, 4u, 5u}) EXPECT_EQ(results[i].code(), StatusCode::kInvalidArgument) << i;
   EXPECT_EQ(results[1].message(), "call_start : id is empty");
   EXPECT_EQ(results[2].message(),
             "obj_create ent/proj thing model:dk: kind must be \"object\" or \"op\"");
@@ -360,11 +364,13 @@ TEST_F(SqliteStoreTest, OpenErrors) {
   auto bad = open_sqlite_store((dir_ / "missing_dir" / "x.db").string());
   ASSERT_FALSE(bad.is_ok());
   EXPECT_NE(bad.error().find("cannot open SQLite store"), std::string::npos) << bad.error();
+  EXPECT_EQ(bad.code(), StatusCode::kFailedPrecondition);
 
   std::ofstream(dir_ / "text.db") << "this is not a database, just some text that is long enough";
   auto not_db = open_sqlite_store((dir_ / "text.db").string());
   ASSERT_FALSE(not_db.is_ok());
   EXPECT_NE(not_db.error().find("not a database"), std::string::npos) << not_db.error();
+  EXPECT_EQ(not_db.code(), StatusCode::kInvalidArgument);
 
   {
     auto store = open();
@@ -375,9 +381,11 @@ TEST_F(SqliteStoreTest, OpenErrors) {
   auto newer = open_sqlite_store(path_);
   ASSERT_FALSE(newer.is_ok());
   EXPECT_NE(newer.error().find("newer weft"), std::string::npos) << newer.error();
+  EXPECT_EQ(newer.code(), StatusCode::kFailedPrecondition);
   auto reader = StoreReader::open(path_);
   ASSERT_FALSE(reader.is_ok());
   EXPECT_NE(reader.error().find("newer than this weft"), std::string::npos) << reader.error();
+  EXPECT_EQ(reader.code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(SqliteStoreTest, PythonReadsTheFile) {
@@ -460,6 +468,7 @@ TEST_F(SqliteStoreTest, ReaderListsCallsAsATreeAndReadsObjects) {
   EXPECT_EQ(by_ref.value(), "{\"v\": \"o1\"}");
   auto missing = r.object_val("weave:///ent/proj/object/model:nope");
   ASSERT_FALSE(missing.is_ok());
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
   EXPECT_EQ(missing.error(), "not found: object ent/proj/model:nope");
   EXPECT_FALSE(r.object_val("weave:///ent/proj/call/c1").is_ok());
   EXPECT_FALSE(r.object_val("weave:///ent/proj/object/model:d1/key/a").is_ok());
@@ -469,6 +478,7 @@ TEST_F(SqliteStoreTest, ReaderListsCallsAsATreeAndReadsObjects) {
 TEST_F(SqliteStoreTest, ReaderOpenErrors) {
   auto missing = StoreReader::open((dir_ / "nope.db").string());
   ASSERT_FALSE(missing.is_ok());
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
   EXPECT_EQ(missing.error(), "no store at " + (dir_ / "nope.db").string());
 
   std::ofstream(dir_ / "text.db") << "this is not a database, just some text that is long enough";
@@ -481,6 +491,7 @@ TEST_F(SqliteStoreTest, ReaderOpenErrors) {
   exec("CREATE TABLE unrelated (x)");
   auto other = StoreReader::open(path_);
   ASSERT_FALSE(other.is_ok());
+  EXPECT_EQ(other.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(other.error(), path_ + " is not a weft/Weave store: no calls and objects tables");
   // The reader never creates tables: the file still has only its own.
   EXPECT_EQ(rows("SELECT name FROM sqlite_master"), (std::vector<Row>{{"unrelated"}}));

@@ -89,6 +89,7 @@ void expect_parse_error(std::string_view uri, std::string_view fragment) {
   ASSERT_FALSE(r.is_ok()) << "parsed: " << uri;
   EXPECT_NE(r.error().find(fragment), std::string::npos) << r.error();
   EXPECT_NE(r.error().find("invalid ref"), std::string::npos) << r.error();
+  EXPECT_EQ(r.code(), StatusCode::kInvalidArgument) << uri;
 }
 
 TEST(Ref, ParseErrors) {
