@@ -6,6 +6,7 @@
 
 #include "actors/spawn.h"
 #include "messages/messages.h"
+#include "runtime/model/json_escape.h"
 #include "runtime/core/runtime_core.h"
 
 namespace weft {

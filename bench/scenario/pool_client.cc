@@ -8,6 +8,8 @@
 #include <weft/ref.h>
 #include <weft/store.h>
 
+#include "runtime/model/json_escape.h"
+
 namespace weft_bench {
 
 using weft::Value;

@@ -41,10 +41,6 @@ class ChildWriter {
 void write_canonical_json(const Value& v, std::string& out, ChildWriter* children = nullptr);
 std::string canonical_json(const Value& v, ChildWriter* children = nullptr);
 
-// Pieces, exposed for the writers of request bodies and for tests.
-void append_json_string(std::string_view utf8, std::string& out);  // with the quotes
-void append_float_repr(double d, std::string& out);                // Python repr(float)
-
 inline constexpr size_t kDefaultMaxJsonDepth = 1000;
 
 struct ParseOptions {

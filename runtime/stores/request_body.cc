@@ -10,7 +10,8 @@
 #include <type_traits>
 
 #include <weft/ids.h>
-#include <weft/json.h>
+
+#include "runtime/model/json_escape.h"
 
 namespace weft {
 

@@ -12,6 +12,8 @@
 #include <weft/json.h>
 #include <weft/value.h>
 
+#include "runtime/model/json_escape.h"
+
 namespace weft {
 namespace {
 

@@ -15,8 +15,9 @@
 #include <utility>
 
 #include <weft/ids.h>
-#include <weft/json.h>
 #include <weft/store.h>
+
+#include "runtime/model/json_escape.h"
 
 namespace weft {
 namespace {
