@@ -24,26 +24,23 @@
 
 #include "runtime/model/float_repr.h"
 #include "runtime/model/json_escape.h"
+#include "runtime/model/put_literal.h"
 
 namespace weft {
 namespace {
 
-template <size_t N>
-inline char* put_lit(char* d, const char (&s)[N]) {  // a string literal, without its NUL
-  std::memcpy(d, s, N - 1);
-  return d + N - 1;
-}
+using detail::put_literal;
 
 // The inline form of a binary value or an op, Weave's CustomWeaveType dict:
 // {"_type": "CustomWeaveType", "files": {name: file digest, ...}, "weave_type": {"type": id}}
 // (its keys already in sorted order). write_files writes the inside of "files".
 template <class WriteFiles>
 char* put_custom_type(std::string_view type_id, char* d, JsonOut& out, WriteFiles write_files) {
-  d = put_lit(out.ensure(d, 64), R"({"_type": "CustomWeaveType", "files": {)");
+  d = put_literal(out.ensure(d, 64), R"({"_type": "CustomWeaveType", "files": {)");
   d = write_files(d);
-  d = put_lit(out.ensure(d, 64), R"(}, "weave_type": {"type": )");
+  d = put_literal(out.ensure(d, 64), R"(}, "weave_type": {"type": )");
   d = put_json_string(type_id, d, out);
-  return put_lit(out.ensure(d, 2), "}}");
+  return put_literal(out.ensure(d, 2), "}}");
 }
 
 char* put_file_entry(std::string_view name, std::string_view bytes, char* d, JsonOut& out) {
@@ -62,7 +59,7 @@ char* put_blob(const BlobData& blob, char* d, JsonOut& out) {
     bool first = true;
     for (size_t i = 0; i < files.size(); ++i) {
       if (i + 1 < files.size() && files[i + 1]->name == files[i]->name) continue;
-      if (!first) p = put_lit(out.ensure(p, 2), ", ");
+      if (!first) p = put_literal(out.ensure(p, 2), ", ");
       first = false;
       p = put_file_entry(files[i]->name, *files[i]->bytes, p, out);
     }
@@ -179,7 +176,7 @@ class Writer {
         continue;
       }
       const size_t i = f.next++;
-      if (i > 0) d = put_lit(d, ", ");
+      if (i > 0) d = put_literal(d, ", ");
       // write_value may push a frame: `f` is not used past this point.
       if (f.items != nullptr) {
         d = write_value(f.items[i], false, d);
@@ -207,7 +204,7 @@ class Writer {
     d = out_.ensure(d, 1);
     *d++ = '[';
     for (size_t i = 0; i < list.size(); ++i) {
-      if (i > 0) d = put_lit(out_.ensure(d, 2), ", ");
+      if (i > 0) d = put_literal(out_.ensure(d, 2), ", ");
       d = put_json_string(list[i], d, out_);
     }
     d = out_.ensure(d, 1);
@@ -217,10 +214,10 @@ class Writer {
 
   char* write_value(const Value& v, bool is_root, char* d) {
     switch (v.kind()) {
-      case ValueKind::kNull: return put_lit(out_.ensure(d, 4), "null");
+      case ValueKind::kNull: return put_literal(out_.ensure(d, 4), "null");
       case ValueKind::kBool:
         d = out_.ensure(d, 5);
-        return v.as_bool() ? put_lit(d, "true") : put_lit(d, "false");
+        return v.as_bool() ? put_literal(d, "true") : put_literal(d, "false");
       case ValueKind::kInt: {
         d = out_.ensure(d, 20);
         return std::to_chars(d, d + 20, v.as_int()).ptr;
@@ -255,7 +252,7 @@ class Writer {
 
   char* open_list(std::span<const Value> items, char* d) {
     d = out_.ensure(d, 2);
-    if (items.empty()) return put_lit(d, "[]");
+    if (items.empty()) return put_literal(d, "[]");
     frames_.push_back(Frame{items.data(), 0, items.size(), 0});
     *d++ = '[';
     return d;
@@ -263,7 +260,7 @@ class Writer {
 
   char* open_dict(std::span<const DictEntry> dict, char* d) {
     d = out_.ensure(d, 2);
-    if (dict.empty()) return put_lit(d, "{}");
+    if (dict.empty()) return put_literal(d, "{}");
     const size_t begin = entries_.size();
     for (const auto& [key, value] : dict) entries_.emplace_back(key, &value, Entry::Slot::kValue);
     return push_sorted(begin, d);

@@ -15,14 +15,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "runtime/model/put_literal.h"
+
 namespace weft {
 namespace {
 
-template <size_t N>
-inline char* put_lit(char* d, const char (&s)[N]) {  // a string literal, without its NUL
-  std::memcpy(d, s, N - 1);
-  return d + N - 1;
-}
+using detail::put_literal;
 
 __extension__ using uint128 = unsigned __int128;  // GCC/Clang; -Wpedantic otherwise objects
 
@@ -205,13 +203,13 @@ inline size_t decimal_digits(uint64_t x) {
 // The widest write is the "ddd.ddd" case below: a sign, up to 16 integer digits, the
 // point and a 16-byte copy of the fraction digits, 34 bytes; kFloatReprRoom leaves margin.
 char* put_float_repr(double v, char* d) {
-  if (std::isnan(v)) return put_lit(d, "NaN");
-  if (std::isinf(v)) return v > 0 ? put_lit(d, "Infinity") : put_lit(d, "-Infinity");
-  if (v == 0) return std::signbit(v) ? put_lit(d, "-0.0") : put_lit(d, "0.0");
+  if (std::isnan(v)) return put_literal(d, "NaN");
+  if (std::isinf(v)) return v > 0 ? put_literal(d, "Infinity") : put_literal(d, "-Infinity");
+  if (v == 0) return std::signbit(v) ? put_literal(d, "-0.0") : put_literal(d, "0.0");
   // Integral values below 1e16 (1.0, 100.0, common in configs) are the integer + ".0".
   if (v > -1e16 && v < 1e16 && v == static_cast<double>(static_cast<int64_t>(v))) {
     d = std::to_chars(d, d + 20, static_cast<int64_t>(v)).ptr;
-    return put_lit(d, ".0");
+    return put_literal(d, ".0");
   }
   if (v < 0) *d++ = '-';
   ShortestDecimal dec = shortest_decimal(std::bit_cast<uint64_t>(v) & ~(uint64_t{1} << 63));
@@ -253,7 +251,7 @@ char* put_float_repr(double v, char* d) {
   if (n <= point) {  // ddd000.0
     d += n;
     for (size_t z = point - n; z > 0; --z) *d++ = '0';
-    return put_lit(d, ".0");
+    return put_literal(d, ".0");
   }
   d += point;  // ddd.ddd
   *d++ = '.';
