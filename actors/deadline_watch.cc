@@ -26,9 +26,11 @@ DeadlineWatch::DeadlineWatch(std::chrono::milliseconds timeout)
   thread_ = std::thread([this] { run(); });
 }
 
-DeadlineWatch::~DeadlineWatch() {
+DeadlineWatch::~DeadlineWatch() { stop(); }
+
+void DeadlineWatch::stop() {
   stop_.store(true, std::memory_order_release);
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void DeadlineWatch::waiting(const caf::actor& self, InstanceSlot* slot) {
@@ -36,7 +38,7 @@ void DeadlineWatch::waiting(const caf::actor& self, InstanceSlot* slot) {
   int64_t expected = 0;
   slot->deadline_since_ns.compare_exchange_strong(expected, steady_now_ns(), std::memory_order_relaxed);
   if (!slot->deadline_watched.exchange(true, std::memory_order_acq_rel))
-    incoming_->q.enqueue(Entry{self, slot});
+    incoming_->q.enqueue(Entry{caf::actor_cast<caf::weak_actor_ptr>(self), slot});
 }
 
 bool DeadlineWatch::expired(const InstanceSlot* slot) const {
@@ -65,7 +67,9 @@ void DeadlineWatch::run() {
         watched_[kept++] = std::move(e);  // still waiting, not yet late
         continue;
       }
-      if (live && since != 0) caf::anon_send(e.who, msg::deadline_atom::value);
+      if (live && since != 0) {
+        if (auto who = caf::actor_cast<caf::actor>(e.who)) caf::anon_send(who, msg::deadline_atom::value);
+      }
       // Late, done or gone: stop watching (the actor re-registers if it waits again).
       e.slot->deadline_watched.store(false, std::memory_order_release);
     }

@@ -6,8 +6,9 @@
 // A waiting actor stamps `deadline_since_ns` in its metrics slot and registers once (a
 // lock-free enqueue of its handle). Every interval the watch drops actors that stopped
 // waiting or quit, and sends (deadline_atom) to those waiting longer than the timeout.
-// It holds strong handles for at most one interval past an actor's end, so memory stays
-// bounded by the actors finished per interval.
+// It holds weak handles only, so it never keeps an actor alive and may be destroyed after
+// the actor system: the dispatcher stops its thread first, then destroys the system (whose
+// workers may still call waiting() until they stop), then the watch.
 #pragma once
 
 #include <caf/all.hpp>
@@ -26,7 +27,9 @@ namespace weft {
 class DeadlineWatch {
  public:
   explicit DeadlineWatch(std::chrono::milliseconds timeout);
-  ~DeadlineWatch();  // stops the thread
+  ~DeadlineWatch();  // stops the thread if stop() was not called
+  // Stops the sweeping thread (no more deadline messages). waiting() stays safe to call.
+  void stop();
   DeadlineWatch(const DeadlineWatch&) = delete;
   DeadlineWatch& operator=(const DeadlineWatch&) = delete;
 
@@ -49,7 +52,7 @@ class DeadlineWatch {
 
  private:
   struct Entry {
-    caf::actor who;
+    caf::weak_actor_ptr who;
     InstanceSlot* slot;
   };
   void run();

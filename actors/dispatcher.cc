@@ -65,12 +65,18 @@ class ActorDispatcher final : public Dispatcher {
         queue(q),
         threads(scheduler_threads_for(c.config)),
         cfg(make_config(c.config)),
-        sys(cfg),
-        deadlines(c.config.dependency_timeout) {
+        deadlines(c.config.dependency_timeout),
+        sys(cfg) {
     core.deadlines = &deadlines;
     thread = std::thread([this] { run(); });
   }
-  ~ActorDispatcher() override { stop(std::chrono::steady_clock::now()); }
+  ~ActorDispatcher() override {
+    stop(std::chrono::steady_clock::now());
+    // Actors still running (a deadline passed) may call the watch until the system's
+    // destructor has stopped the workers: the watch stops sweeping now, but is destroyed
+    // after the system (it is declared before it).
+    deadlines.stop();
+  }
   ActorDispatcher(const ActorDispatcher&) = delete;
   ActorDispatcher& operator=(const ActorDispatcher&) = delete;
 
@@ -89,8 +95,8 @@ class ActorDispatcher final : public Dispatcher {
   EventQueue& queue;
   size_t threads;
   caf::actor_system_config cfg;
+  DeadlineWatch deadlines;  // before sys: outlives every actor (it holds weak handles only)
   caf::actor_system sys;
-  DeadlineWatch deadlines;  // after sys: destroyed (and its handles dropped) before it
   std::thread thread;
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> dispatched{0};

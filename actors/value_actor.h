@@ -34,6 +34,7 @@ struct ValueActorState {
   // Reports why and fails the cell (its parents hear of it at once).
   void fail(const std::string& why) {
     core->report_error(why);
+    core->tracker.record_failed(job->token.epoch());  // the flush that waits for it says so
     cell->fail(why);
   }
   ~ValueActorState() {

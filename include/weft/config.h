@@ -22,8 +22,28 @@ struct Config {
   std::shared_ptr<Store> store;
   // Actor scheduler threads (CAF "sharing" policy). 0 = min(2, hardware threads).
   unsigned scheduler_threads = 0;
-  // Events and derived units of work outstanding at once before new events are refused.
+  // Events accepted and not yet written, at most (<= 16,777,215). Past it new events are
+  // refused (counted, reported): an exact bound, not a hint. Call ends are never refused
+  // (a started call must be able to end) but count.
   int64_t max_outstanding = 4'000'000;
+  // Bytes held for accepted, unwritten events, at most (< 1 TiB): the estimated size of
+  // their values (Value::approx_bytes: strings, containers, Weave kinds as built) plus a
+  // fixed per-event overhead (kEventOverheadBytes in runtime/core). An event that would
+  // pass it is refused whole. Call ends count but are never refused. 0 = no byte limit.
+  uint64_t max_memory_bytes = uint64_t{1} << 30;
+  // Store requests that cannot be written (invalid, or still failing after
+  // store_retry_timeout, or unwritten at shutdown) are appended here, one JSON line each,
+  // for `weft replay`. Default: store_path + ".dead-letter.jsonl" (with a custom store:
+  // "weft.dead-letter.jsonl"). Created only when something fails.
+  std::string dead_letter_path;
+  // The dead-letter file is rotated (path.1, path.2) when it would pass this size.
+  uint64_t dead_letter_max_bytes = 64ull << 20;
+  // A batch that fails transiently (locked or busy database, full disk, I/O error) is
+  // retried with exponential back-off and jitter for this long, then dead-lettered.
+  std::chrono::milliseconds store_retry_timeout{60'000};
+  // Repeated errors of one cause are reported once at once, then as a count at most this
+  // often.
+  std::chrono::milliseconds error_report_interval{5'000};
   // Store requests per SQLite transaction, at most.
   size_t store_batch_size = 2048;
   // A parent whose children have not all reported by then gives up with an error.

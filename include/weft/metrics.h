@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace weft {
@@ -62,7 +63,11 @@ struct StoreMetrics {
   uint64_t batches = 0;
   uint64_t rows_written = 0;  // requests written, all kinds
   uint64_t obj_create = 0, table_create = 0, file_create = 0, call_start = 0, call_end = 0;
-  uint64_t errors = 0;
+  uint64_t errors = 0;          // requests given up (dead-lettered or lost)
+  uint64_t dead_lettered = 0;   // of those, kept in the dead-letter file
+  uint64_t lost = 0;            // of those, not even the dead-letter file took
+  uint64_t retries = 0;         // batch attempts that failed transiently
+  bool retrying = false;        // a batch waits for its next attempt
   bool paused = false;
   LatencySummary write_latency;  // one sample per batch
 };
@@ -72,6 +77,14 @@ struct MetricsSnapshot {
   uint64_t handoff_queue_depth = 0;  // events queued for the dispatcher
   uint64_t events_accepted = 0;      // dispatched + queued
   uint64_t events_refused = 0;
+  // Refusals by reason: shut_down, max_outstanding, max_memory, invalid, no_memory; and by
+  // kind: call_start, call_end, save.
+  std::vector<std::pair<std::string, uint64_t>> refused_by_reason;
+  std::vector<std::pair<std::string, uint64_t>> refused_by_kind;
+  uint64_t events_held = 0;       // accepted events not yet written
+  uint64_t max_events = 0;        // Config::max_outstanding
+  uint64_t bytes_held = 0;        // their charged bytes
+  uint64_t max_bytes = 0;         // Config::max_memory_bytes (0: no limit)
   uint64_t pending_dependencies = 0;  // child digests awaited, over all parents
   uint64_t parents_waiting = 0;       // actors waiting for at least one child
   uint64_t open_calls = 0;            // started, not finished

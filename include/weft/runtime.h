@@ -40,20 +40,49 @@ namespace detail {
 struct RuntimeImpl;
 }  // namespace detail
 
+// How a flush (or shutdown) ended. Converts to bool: complete.
+struct FlushResult {
+  // Everything accepted before the call is durably in the store, and nothing of it failed.
+  bool complete = false;
+  uint64_t written = 0;  // store requests of that work written (since the last flush drained)
+  // Store requests of that work given up (refused as invalid, still failing after
+  // store_retry_timeout, or unwritten at shutdown: in the dead-letter file unless it could
+  // not be written either), and values that could not be saved.
+  uint64_t failed = 0;
+  // Units of that work still open at the deadline: events not yet turned into store
+  // requests, requests queued, being written or being retried.
+  int64_t pending = 0;
+
+  operator bool() const { return complete; }  // NOLINT: implicit, so `if (rt.flush(t))` reads
+};
+
 // Counters, readable from any thread at any time (relaxed atomics underneath).
 struct RuntimeStats {
   uint64_t events_accepted = 0;
-  uint64_t events_refused = 0;
+  uint64_t events_refused = 0;   // all refusals; by kind and by reason below
+  uint64_t refused_calls = 0;    // start_call refused
+  uint64_t refused_ends = 0;     // finish / fail after shutdown
+  uint64_t refused_saves = 0;    // save refused
+  uint64_t refused_shut_down = 0;
+  uint64_t refused_max_outstanding = 0;
+  uint64_t refused_max_memory = 0;
+  uint64_t refused_invalid = 0;  // not an op, inputs not a dict, a parent of another runtime
   uint64_t obj_create = 0;       // requests written to the store, by kind
   uint64_t table_create = 0;
   uint64_t file_create = 0;
   uint64_t call_start = 0;
   uint64_t call_end = 0;
-  uint64_t store_failures = 0;   // requests the store rejected (each reported once)
+  uint64_t store_failures = 0;   // requests given up (each in the dead-letter file, or lost)
+  uint64_t dead_lettered = 0;    // of those, kept in the dead-letter file
+  uint64_t lost = 0;             // of those, not even the dead-letter file took
+  uint64_t store_retries = 0;    // batch attempts that failed transiently and were retried
+  bool store_retrying = false;   // a batch is waiting for its next attempt
   uint64_t store_batches = 0;
   uint64_t store_queue_depth = 0;  // requests waiting for the store writer
   uint64_t errors_reported = 0;
   int64_t outstanding_work = 0;  // units of work not yet done (flush waits for these)
+  uint64_t events_held = 0;      // accepted events not yet written (max_outstanding bounds it)
+  uint64_t bytes_held = 0;       // their charged bytes (max_memory_bytes bounds it)
   bool store_paused = false;
 };
 
@@ -84,12 +113,13 @@ class Runtime {
 
   // ---- control (application threads) ----
 
-  // True once every event accepted before this call (and all work derived from it) is in
-  // the store; false at the deadline.
-  bool flush(std::chrono::milliseconds timeout);
-  // Flushes until the deadline, stops accepting events, stops the actors and threads.
-  // Returns false and reports what was not written if the deadline passed first.
-  bool shutdown(std::chrono::milliseconds timeout);
+  // Waits until every event accepted before this call (and all work derived from it) is
+  // written or given up, or the deadline. complete only if all of it is in the store.
+  FlushResult flush(std::chrono::milliseconds timeout);
+  // Stops accepting events (from then on every call is refused and counted), flushes until
+  // the deadline, stops the actors and threads; what the store did not take by then goes
+  // to the dead-letter file. Safe from any thread, any number of times, while others trace.
+  FlushResult shutdown(std::chrono::milliseconds timeout);
   // Holds store writes (they queue up) until resume(): Weave's paused-server test fixture.
   void pause_store();
   void resume_store();

@@ -100,6 +100,10 @@ class Value {
   // Identity of the shared node (nullptr for inline scalars). Two Values built from the
   // same instance share a node; equal content built twice does not.
   const detail::Node* node() const { return node_.get(); }
+  // Roughly the heap bytes this value holds (strings, containers, Weave kinds, blob bytes),
+  // 0 for inline scalars. Computed as the value is built, so O(1) here; a child shared by
+  // several parents counts in each. The runtime charges it against max_memory_bytes.
+  uint64_t approx_bytes() const;
   long use_count() const { return node_.use_count(); }
 
   // Deep structural equality (used by tests).

@@ -37,9 +37,17 @@ Call& Call::operator=(Call&& o) noexcept {
 
 namespace {
 Status end_call(detail::RuntimeImpl& d, CallEndEvent&& ev) {
-  // An end is never refused for load: dropping it would leave its call open for ever.
-  if (!d.enqueue(Event{std::move(ev), d.core.tracker.acquire_unbounded()}))
-    return Status::resource_exhausted("finish: the hand-off queue could not allocate memory (reported)");
+  detail::ProducerSlot* slot = d.enter();
+  if (slot == nullptr) {
+    d.refuse(EventKind::kCallEnd, RefusedBecause::kShutDown, "finish refused: the runtime is shut down");
+    return Status::cancelled("finish: the runtime is shut down; this call's end is not recorded");
+  }
+  // An end is never refused for load: dropping it would leave its call open for ever. Its
+  // bytes still count against max_memory_bytes, so new starts are refused instead.
+  WorkToken token = d.core.tracker.acquire_forced(detail::kEventOverheadBytes + 2 * ev.output.approx_bytes());
+  bool queued = d.enqueue(slot, Event{std::move(ev), std::move(token)}, EventKind::kCallEnd);
+  detail::RuntimeImpl::leave(slot);
+  if (!queued) return Status::resource_exhausted("finish: the hand-off queue could not allocate memory (reported)");
   return Status::ok();
 }
 }  // namespace

@@ -57,6 +57,10 @@ MetricsSnapshot take_snapshot(const RuntimeCore& core, const HostFigures& host, 
   s.store.rows_written = s.store.obj_create + s.store.table_create + s.store.file_create +
                          s.store.call_start + s.store.call_end;
   s.store.errors = w.failures();
+  s.store.dead_lettered = w.dead_lettered();
+  s.store.lost = w.lost();
+  s.store.retries = w.retries();
+  s.store.retrying = w.retrying();
   s.store.paused = w.paused();
   s.store.write_latency = mt.store_write.summary();
   KindMetrics sw;
@@ -73,7 +77,19 @@ MetricsSnapshot take_snapshot(const RuntimeCore& core, const HostFigures& host, 
 
   s.handoff_queue_depth = host.handoff_queue_depth;
   s.events_accepted = host.dispatched + host.handoff_queue_depth;
-  s.events_refused = core.events_refused.load(std::memory_order_relaxed);
+  s.events_refused = core.refused.total();
+  for (size_t r = 0; r < kRefusalReasons; ++r) {
+    auto why = static_cast<RefusedBecause>(r);
+    s.refused_by_reason.emplace_back(refused_because_name(why), core.refused.by_reason(why));
+  }
+  for (size_t k = 0; k < kEventKinds; ++k) {
+    auto kind = static_cast<EventKind>(k);
+    s.refused_by_kind.emplace_back(event_kind_name(kind), core.refused.by_kind(kind));
+  }
+  s.events_held = core.tracker.events_held();
+  s.max_events = core.tracker.max_events();
+  s.bytes_held = core.tracker.bytes_held();
+  s.max_bytes = core.config.max_memory_bytes;
   s.pending_dependencies = static_cast<uint64_t>(std::max<int64_t>(0, mt.pending_dependencies.load(std::memory_order_relaxed)));
   s.parents_waiting = static_cast<uint64_t>(std::max<int64_t>(0, mt.parents_waiting.load(std::memory_order_relaxed)));
   s.open_calls = host.open_calls;

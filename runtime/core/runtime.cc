@@ -3,8 +3,13 @@
 // epoch's counter), and a move into the hand-off queue with this thread's producer token.
 #include <weft/runtime.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include <weft/store.h>
 
@@ -16,46 +21,63 @@ namespace weft {
 namespace detail {
 
 namespace {
-// Each application thread caches the producer token of the last few runtimes it used,
-// keyed by runtime id (ids are never reused, so a stale entry can never match). The tokens
+// Each application thread caches the producer slot of the last few runtimes it used, keyed
+// by runtime id (ids are never reused, so a stale entry can never match). The slots
 // themselves belong to the runtime and die before its queue.
-struct TokenCacheEntry {
+struct SlotCacheEntry {
   uint64_t runtime_id = 0;
-  moodycamel::ProducerToken* token = nullptr;
+  ProducerSlot* slot = nullptr;
 };
-constexpr size_t kTokenCacheSize = 4;
-thread_local TokenCacheEntry t_tokens[kTokenCacheSize];
-thread_local size_t t_tokens_next = 0;
+constexpr size_t kSlotCacheSize = 4;
+thread_local SlotCacheEntry t_slots[kSlotCacheSize];
+thread_local size_t t_slots_next = 0;
 }  // namespace
 
-moodycamel::ProducerToken& RuntimeImpl::producer_token() {
-  for (auto& e : t_tokens)
-    if (e.runtime_id == core.runtime_id) return *e.token;
-  std::lock_guard<std::mutex> lock(tokens_mu);
-  tokens.push_back(std::make_unique<moodycamel::ProducerToken>(queue.q));
-  auto& slot = t_tokens[t_tokens_next++ % kTokenCacheSize];
-  slot = TokenCacheEntry{core.runtime_id, tokens.back().get()};
-  return *slot.token;
+ProducerSlot* RuntimeImpl::enter() {
+  ProducerSlot* slot = nullptr;
+  for (auto& e : t_slots)
+    if (e.runtime_id == core.runtime_id) slot = e.slot;
+  if (slot == nullptr) {
+    std::lock_guard<std::mutex> lock(slots_mu);
+    slots.push_back(std::make_unique<ProducerSlot>(queue));
+    slot = slots.back().get();
+    t_slots[t_slots_next++ % kSlotCacheSize] = SlotCacheEntry{core.runtime_id, slot};
+  }
+  slot->active.store(1, std::memory_order_seq_cst);
+  if (accepting.load(std::memory_order_seq_cst)) return slot;
+  leave(slot);
+  return nullptr;
 }
 
-bool RuntimeImpl::enqueue(Event&& e) {
-  if (queue.q.enqueue(producer_token(), std::move(e))) return true;
+void RuntimeImpl::close_front_door() {
+  accepting.store(false, std::memory_order_seq_cst);
+  std::lock_guard<std::mutex> lock(slots_mu);
+  // A producer past the check finishes its enqueue in O(1): a short wait, never a long one.
+  for (auto& slot : slots)
+    while (slot->active.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+}
+
+bool RuntimeImpl::enqueue(ProducerSlot* slot, Event&& e, EventKind kind) {
+  if (queue.q.enqueue(slot->token, std::move(e))) return true;
   // Only an allocation failure gets here: the event is lost, so say so (never silently).
-  refuse("event dropped: the hand-off queue could not allocate memory");
+  refuse(kind, RefusedBecause::kNoMemory, "event dropped: the hand-off queue could not allocate memory");
   return false;
 }
 
-void RuntimeImpl::refuse(const std::string& why) {
-  // Report the first refusal and then every 10,000th: a saturated runtime must not turn
-  // the error channel into the bottleneck. Every one is counted.
-  uint64_t n = core.events_refused.fetch_add(1, std::memory_order_relaxed);
-  if (n % 10000 == 0) core.report_error(why + " (" + std::to_string(n + 1) + " refused so far)");
+void RuntimeImpl::refuse(EventKind kind, RefusedBecause why, const std::string& message) {
+  // Every refusal is counted; the first of each cause and then every 4096th is reported
+  // (with the count), so a saturated runtime does not turn errors into the bottleneck.
+  uint64_t n = core.refused.add(kind, why);
+  if (n % 4096 == 0)
+    core.report_error(std::string("refused ") + event_kind_name(kind) + " " + refused_because_name(why),
+                      message + " (" + std::to_string(n + 1) + " " + event_kind_name(kind) +
+                          " refused for this reason so far)");
 }
 
-SavedRef RuntimeImpl::refused_ref(const std::string& why) {
-  refuse(why);
+SavedRef RuntimeImpl::refused_ref(RefusedBecause why, const std::string& message) {
+  refuse(EventKind::kSave, why, message);
   detail::CellRef cell(new detail::SaveCell(core.runtime_id), /*adopt=*/true);
-  cell->fail(why);
+  cell->fail(message);
   return saved_ref(std::move(cell));
 }
 
@@ -105,10 +127,19 @@ Runtime::~Runtime() {
 
 SavedRef Runtime::save(Value value, std::string name) {
   detail::RuntimeImpl& d = *impl_;
-  if (!d.accepting.load(std::memory_order_acquire))
-    return d.refused_ref("save refused: the runtime is shut down");
-  WorkToken token = d.core.tracker.acquire();
-  if (!token) return d.refused_ref("save refused: too much outstanding work (max_outstanding)");
+  detail::ProducerSlot* slot = d.enter();
+  if (slot == nullptr)
+    return d.refused_ref(RefusedBecause::kShutDown, "save refused: the runtime is shut down");
+  struct Leave {
+    detail::ProducerSlot* s;
+    ~Leave() { detail::RuntimeImpl::leave(s); }
+  } leave{slot};
+  Refusal why = Refusal::kNone;
+  WorkToken token = d.core.tracker.acquire(detail::kEventOverheadBytes + 2 * value.approx_bytes(), &why);
+  if (!token)
+    return why == Refusal::kTooManyBytes
+               ? d.refused_ref(RefusedBecause::kMaxMemory, "save refused: max_memory_bytes reached")
+               : d.refused_ref(RefusedBecause::kMaxOutstanding, "save refused: max_outstanding events held");
 
   // Instances are saved once: the first save (or parent) to meet one claims its cell.
   // A save under a name other than the value's own is a separate save (a new object
@@ -127,7 +158,8 @@ SavedRef Runtime::save(Value value, std::string name) {
   detail::Claim claim = shareable ? detail::claim_cell(value, d.core.runtime_id)
                                   : detail::Claim{detail::CellRef(new detail::SaveCell(d.core.runtime_id), true), true};
   if (claim.owner) {
-    if (!d.enqueue(Event{SaveEvent{std::move(value), std::move(name), claim.cell}, std::move(token)}))
+    if (!d.enqueue(slot, Event{SaveEvent{std::move(value), std::move(name), claim.cell}, std::move(token)},
+                   EventKind::kSave))
       claim.cell->fail("save dropped: the hand-off queue could not allocate memory");
   } else {
     // Already being saved: keep this save's flush epoch open until that write commits.
@@ -139,27 +171,47 @@ SavedRef Runtime::save(Value value, std::string name) {
 Call Runtime::start_call(const Value& op, Value inputs, CallOptions options) {
   detail::RuntimeImpl& d = *impl_;
   Call call;
-  if (!d.accepting.load(std::memory_order_acquire)) {
-    d.refuse("call refused: the runtime is shut down");
+  detail::ProducerSlot* slot = d.enter();
+  if (slot == nullptr) {
+    d.refuse(EventKind::kCallStart, RefusedBecause::kShutDown, "call refused: the runtime is shut down");
     return call;
   }
+  struct Leave {
+    detail::ProducerSlot* s;
+    ~Leave() { detail::RuntimeImpl::leave(s); }
+  } leave{slot};
   if (op.kind() != ValueKind::kOp) {
-    d.refuse(std::string("call refused: the op must be an Op value (make_op), not a ") + kind_name(op.kind()));
+    d.refuse(EventKind::kCallStart, RefusedBecause::kInvalid,
+             std::string("call refused: the op must be an Op value (make_op), not a ") + kind_name(op.kind()));
     return call;
   }
   if (inputs.kind() != ValueKind::kDict && !inputs.is_null()) {
-    d.refuse(std::string("call refused: inputs must be a dict, not a ") + kind_name(inputs.kind()));
-    return call;
-  }
-  WorkToken token = d.core.tracker.acquire();
-  if (!token) {
-    d.refuse("call refused: too much outstanding work (max_outstanding)");
+    d.refuse(EventKind::kCallStart, RefusedBecause::kInvalid,
+             std::string("call refused: inputs must be a dict, not a ") + kind_name(inputs.kind()));
     return call;
   }
   const Call* parent = options.parent;
+  if (parent != nullptr && parent->rt_ != this) {
+    // Its ids live in another runtime (another store, maybe another project): a child here
+    // would get a trace id and a parent_id that dangle.
+    d.refuse(EventKind::kCallStart, RefusedBecause::kInvalid,
+             parent->rt_ == nullptr ? "call refused: the explicit parent call was not recorded"
+                                    : "call refused: the explicit parent is a call of another Runtime");
+    return call;
+  }
   if (parent == nullptr && !options.root) {
     parent = current_call();
     if (parent != nullptr && parent->rt_ != this) parent = nullptr;  // another runtime's call
+  }
+  Refusal why = Refusal::kNone;
+  WorkToken token = d.core.tracker.acquire(
+      detail::kEventOverheadBytes + 2 * (inputs.approx_bytes() + options.attributes.approx_bytes()), &why);
+  if (!token) {
+    if (why == Refusal::kTooManyBytes)
+      d.refuse(EventKind::kCallStart, RefusedBecause::kMaxMemory, "call refused: max_memory_bytes reached");
+    else
+      d.refuse(EventKind::kCallStart, RefusedBecause::kMaxOutstanding, "call refused: max_outstanding events held");
+    return call;
   }
   const int64_t now = now_unix_micros();  // one clock read for the ids and started_at
   call.rt_ = this;
@@ -174,29 +226,65 @@ Call Runtime::start_call(const Value& op, Value inputs, CallOptions options) {
   ev.attributes = std::move(options.attributes);
   ev.display_name = std::move(options.display_name);
   ev.started_at_us = now;
-  if (!d.enqueue(Event{std::move(ev), std::move(token)})) call.rt_ = nullptr;  // reported
+  if (!d.enqueue(slot, Event{std::move(ev), std::move(token)}, EventKind::kCallStart))
+    call.rt_ = nullptr;  // reported
   return call;
 }
 
-bool Runtime::flush(std::chrono::milliseconds timeout) {
-  return impl_->core.tracker.flush(std::chrono::steady_clock::now() + timeout);
+namespace {
+// After a flush that left nothing open: hand freed memory back to the system. glibc keeps
+// freed chunks of a burst in its arenas (9.5 GB after a million queued calls drained);
+// malloc_trim returns them. Application thread, after the work is done: costs no one else.
+void release_idle_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
 }
 
-bool Runtime::shutdown(std::chrono::milliseconds timeout) {
+FlushResult to_result(const EpochOutcome& o) {
+  FlushResult r;
+  r.complete = o.drained && o.failed == 0;
+  r.written = o.written;
+  r.failed = o.failed;
+  r.pending = o.pending;
+  return r;
+}
+}  // namespace
+
+FlushResult Runtime::flush(std::chrono::milliseconds timeout) {
+  detail::RuntimeImpl& d = *impl_;
+  FlushResult r = to_result(d.core.tracker.flush(std::chrono::steady_clock::now() + timeout));
+  d.core.errors.emit_held();  // what this work's failures were, before the caller reads r
+  if (r.complete && d.core.tracker.outstanding() == 0) release_idle_memory();
+  return r;
+}
+
+FlushResult Runtime::shutdown(std::chrono::milliseconds timeout) {
   detail::RuntimeImpl& d = *impl_;
   std::lock_guard<std::mutex> lock(d.shutdown_mu);
   if (d.shut_down) return d.shutdown_result;
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool flushed = d.core.tracker.flush(deadline);
-  d.accepting.store(false, std::memory_order_release);
+  // Nothing is accepted from here on; events already past the front door are all queued.
+  d.close_front_door();
+  EpochOutcome flushed = d.core.tracker.flush(deadline);
+  const uint64_t failed_before = d.core.writer.failures();
   std::string cut = d.dispatcher->stop(deadline);
-  std::string unwritten = d.core.writer.stop(deadline);
-  // The host stays (stopped) until the runtime is destroyed: metrics() may still read it.
+  std::string unwritten = d.core.writer.stop(deadline);  // dead-letters what is left
+  // The dispatcher stays (stopped) until the runtime is destroyed: metrics() may still read it.
   if (!cut.empty()) d.core.report_error("shutdown: " + cut);
   if (!unwritten.empty()) d.core.report_error("shutdown: " + unwritten);
+  d.core.errors.emit_held();
+  FlushResult r = to_result(flushed);
+  if (!flushed.drained) {
+    // What the flush saw pending was then written or given up by the writer's stop.
+    uint64_t given_up = d.core.writer.failures() - failed_before;
+    r.failed += given_up;
+    r.pending = d.core.tracker.outstanding();
+  }
+  r.complete = r.complete && unwritten.empty() && cut.empty();
   d.shut_down = true;
-  d.shutdown_result = flushed && unwritten.empty();
-  return d.shutdown_result;
+  d.shutdown_result = r;
+  return r;
 }
 
 void Runtime::pause_store() { impl_->core.writer.pause(); }
@@ -204,20 +292,35 @@ void Runtime::resume_store() { impl_->core.writer.resume(); }
 
 RuntimeStats Runtime::stats() const {
   const detail::RuntimeImpl& d = *impl_;
+  const RefusalCounts& rc = d.core.refused;
+  const StoreWriter& w = d.core.writer;
   RuntimeStats s;
   s.events_accepted = d.dispatcher ? d.dispatcher->events_dispatched() : 0;
-  s.events_refused = d.core.events_refused.load(std::memory_order_relaxed);
-  s.obj_create = d.core.writer.written(0);
-  s.table_create = d.core.writer.written(1);
-  s.file_create = d.core.writer.written(2);
-  s.call_start = d.core.writer.written(3);
-  s.call_end = d.core.writer.written(4);
-  s.store_failures = d.core.writer.failures();
-  s.store_batches = d.core.writer.batches();
-  s.store_queue_depth = d.core.writer.queue_depth();
+  s.events_refused = rc.total();
+  s.refused_calls = rc.by_kind(EventKind::kCallStart);
+  s.refused_ends = rc.by_kind(EventKind::kCallEnd);
+  s.refused_saves = rc.by_kind(EventKind::kSave);
+  s.refused_shut_down = rc.by_reason(RefusedBecause::kShutDown);
+  s.refused_max_outstanding = rc.by_reason(RefusedBecause::kMaxOutstanding);
+  s.refused_max_memory = rc.by_reason(RefusedBecause::kMaxMemory);
+  s.refused_invalid = rc.by_reason(RefusedBecause::kInvalid);
+  s.obj_create = w.written(0);
+  s.table_create = w.written(1);
+  s.file_create = w.written(2);
+  s.call_start = w.written(3);
+  s.call_end = w.written(4);
+  s.store_failures = w.failures();
+  s.dead_lettered = w.dead_lettered();
+  s.lost = w.lost();
+  s.store_retries = w.retries();
+  s.store_retrying = w.retrying();
+  s.store_batches = w.batches();
+  s.store_queue_depth = w.queue_depth();
   s.errors_reported = d.core.errors_reported();
   s.outstanding_work = d.core.tracker.outstanding();
-  s.store_paused = d.core.writer.paused();
+  s.events_held = d.core.tracker.events_held();
+  s.bytes_held = d.core.tracker.bytes_held();
+  s.store_paused = w.paused();
   return s;
 }
 

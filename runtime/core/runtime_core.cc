@@ -24,11 +24,27 @@ Status validate_project_id(const std::string& id) {
   return Status::ok();
 }
 
+namespace {
+StoreWriterOptions writer_options(const Config& c) {
+  StoreWriterOptions o;
+  o.batch_size = c.store_batch_size;
+  o.retry_timeout = c.store_retry_timeout;
+  return o;
+}
+}  // namespace
+
 Status validate_config(const Config& config) {
   if (Status s = validate_project_id(config.project); !s) return s;
   if (config.dependency_timeout.count() <= 0)
     return Status::invalid_argument("dependency_timeout must be positive");
-  if (config.max_outstanding <= 0) return Status::invalid_argument("max_outstanding must be positive");
+  if (config.max_outstanding <= 0 ||
+      static_cast<uint64_t>(config.max_outstanding) > WorkTracker::kMaxEvents)
+    return Status::invalid_argument("max_outstanding must be from 1 to " +
+                                    std::to_string(WorkTracker::kMaxEvents));
+  if (config.max_memory_bytes > WorkTracker::kMaxBytes)
+    return Status::invalid_argument("max_memory_bytes must be below 1 TiB (0: no byte limit)");
+  if (config.store_retry_timeout.count() < 0)
+    return Status::invalid_argument("store_retry_timeout must not be negative");
   return Status::ok();
 }
 
@@ -39,26 +55,12 @@ RuntimeCore::RuntimeCore(Config cfg, std::shared_ptr<Store> store)
       project(part(config.project, false)),
       ref_prefix("weave:///" + config.project + "/"),
       runtime_id(g_next_runtime_id.fetch_add(1)),
-      tracker(config.max_outstanding),
-      writer(std::move(store), config.store_batch_size,
-             [this](std::string m) { report_error(std::move(m)); }, &metrics.store_write) {}
-
-void RuntimeCore::report_error(std::string message) {
-  errors_reported_.fetch_add(1, std::memory_order_relaxed);
-  if (config.on_error) {
-    config.on_error(message);
-  } else {
-    std::fprintf(stderr, "weft: error: %s\n", message.c_str());
-  }
-  std::lock_guard<std::mutex> lock(errors_mu_);
-  recent_.push_back(std::move(message));
-  if (recent_.size() > 100) recent_.pop_front();
-}
-
-std::vector<std::string> RuntimeCore::recent_errors() const {
-  std::lock_guard<std::mutex> lock(errors_mu_);
-  return {recent_.begin(), recent_.end()};
-}
+      tracker(static_cast<uint64_t>(config.max_outstanding),
+              config.max_memory_bytes == 0 ? WorkTracker::kMaxBytes : config.max_memory_bytes),
+      errors(config.on_error, config.error_report_interval),
+      writer(std::move(store), writer_options(config), tracker,
+             [this](const std::string& cause, std::string m) { report_error(cause, std::move(m)); },
+             &metrics.store_write) {}
 
 std::string RuntimeCore::object_ref(std::string_view name, std::string_view digest) const {
   std::string s;

@@ -11,6 +11,8 @@
 
 #include <weft/runtime.h>
 
+#include "runtime/core/error_reporter.h"
+#include "runtime/core/refusals.h"
 #include "runtime/core/store_writer.h"
 #include "runtime/core/work_tracker.h"
 #include "runtime/metrics/metrics_registry.h"
@@ -32,27 +34,24 @@ class RuntimeCore {
 
   Metrics metrics;  // before the writer: it records into it
   WorkTracker tracker;
+  ErrorReporter errors;
   StoreWriter writer;
   DeadlineWatch* deadlines = nullptr;  // set by the dispatcher for its lifetime
 
   std::atomic<uint64_t> events_accepted{0};
-  std::atomic<uint64_t> events_refused{0};
+  RefusalCounts refused;
 
-  // Reports an error: to config.on_error (or stderr), counted, kept in recent_errors().
-  // Cold path; the mutex only guards the recent-errors ring.
-  void report_error(std::string message);
-  std::vector<std::string> recent_errors() const;
-  uint64_t errors_reported() const { return errors_reported_.load(std::memory_order_relaxed); }
+  // Reports an error: counted, and to config.on_error (or stderr) aggregated by cause
+  // (runtime/core/error_reporter.h). Without a cause, the message is its own cause.
+  void report_error(const std::string& cause, std::string message) { errors.report(cause, std::move(message)); }
+  void report_error(std::string message) { errors.report(message, message); }
+  std::vector<std::string> recent_errors() const { return errors.recent(); }
+  uint64_t errors_reported() const { return errors.reported(); }
 
   // Ref URIs of this project.
   std::string object_ref(std::string_view name, std::string_view digest) const;
   std::string op_ref(std::string_view name, std::string_view digest) const;
   std::string table_ref(std::string_view hex_digest) const;
-
- private:
-  std::atomic<uint64_t> errors_reported_{0};
-  mutable std::mutex errors_mu_;
-  std::deque<std::string> recent_;
 };
 
 // Validates "entity/project".

@@ -19,28 +19,49 @@ namespace weft {
 
 namespace detail {
 
+// One application thread's way in: its producer token for the hand-off queue, and the
+// flag that tells shutdown it is between the accepting check and its enqueue.
+struct ProducerSlot {
+  explicit ProducerSlot(EventQueue& q) : token(q.q) {}
+  moodycamel::ProducerToken token;
+  alignas(64) std::atomic<uint32_t> active{0};
+};
+
 struct RuntimeImpl {
   explicit RuntimeImpl(Config cfg, std::shared_ptr<Store> store)
       : core(std::move(cfg), std::move(store)) {}
 
-  moodycamel::ProducerToken& producer_token();
-  bool enqueue(Event&& e);
-  SavedRef refused_ref(const std::string& why);
+  // The front door. enter() marks this thread active and then checks that the runtime
+  // still accepts (both seq_cst: with shutdown's store-then-scan, either the producer sees
+  // shutdown and backs out, or shutdown sees the producer and waits for its enqueue), so an
+  // event is accepted whole or refused whole, never half. nullptr: refused (shut down).
+  ProducerSlot* enter();
+  static void leave(ProducerSlot* slot) { slot->active.store(0, std::memory_order_release); }
+  // Shutdown: stop accepting, then wait out producers already past the check.
+  void close_front_door();
+
+  bool enqueue(ProducerSlot* slot, Event&& e, EventKind kind);
+  // Counts a refusal and reports it (aggregated: the first, then every 4096th per cause).
+  void refuse(EventKind kind, RefusedBecause why, const std::string& message);
+  SavedRef refused_ref(RefusedBecause why, const std::string& message);
   // A SavedRef on `cell` (SavedRef's constructor is private to the runtime).
   static SavedRef saved_ref(detail::CellRef cell);
-  void refuse(const std::string& why);
 
   RuntimeCore core;
   EventQueue queue;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<MetricsServer> metrics_server;  // last to start, first to stop
   std::atomic<bool> accepting{true};
-  std::mutex tokens_mu;  // taken once per application thread, when it first traces here
-  std::vector<std::unique_ptr<moodycamel::ProducerToken>> tokens;
+  std::mutex slots_mu;  // taken once per application thread, when it first traces here
+  std::vector<std::unique_ptr<ProducerSlot>> slots;
   std::mutex shutdown_mu;  // serialises shutdown() callers (application threads, the destructor)
   bool shut_down = false;
-  bool shutdown_result = true;
+  FlushResult shutdown_result;
 };
+
+// The fixed part of an event's charge against max_memory_bytes: the event in the queue, its
+// actor and state, the store request's own fields (measured: docs/BENCH.md, memory cap).
+inline constexpr uint64_t kEventOverheadBytes = 2048;
 
 }  // namespace detail
 }  // namespace weft

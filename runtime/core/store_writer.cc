@@ -2,6 +2,8 @@
 
 #include <concurrentqueue/concurrentqueue.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "runtime/core/idle_backoff.h"
@@ -9,18 +11,31 @@
 namespace weft {
 
 struct StoreWriter::Queue {
-  // Polled, not blocking: see runtime/idle_backoff.h.
+  // Polled, not blocking: see runtime/core/idle_backoff.h.
   moodycamel::ConcurrentQueue<StoreItem> q;
 };
 
+bool is_transient(StatusCode code) {
+  return code == StatusCode::kUnavailable || code == StatusCode::kResourceExhausted ||
+         code == StatusCode::kDeadlineExceeded;
+}
+
 namespace {
-bool is_wake(const StoreItem& item) { return item.wake_only; }
+std::string seconds(std::chrono::steady_clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
+  return buf;
+}
 }  // namespace
 
-StoreWriter::StoreWriter(std::shared_ptr<Store> store, size_t batch_size, ErrorSink report,
-                         LatencyHistogram* latency)
+StoreWriter::StoreWriter(std::shared_ptr<Store> store, StoreWriterOptions options,
+                         WorkTracker& tracker, ErrorSink report, LatencyHistogram* latency)
     : store_(std::move(store)),
-      batch_size_(batch_size == 0 ? 1 : batch_size),
+      options_([&] {
+        if (options.batch_size == 0) options.batch_size = 1;
+        return options;
+      }()),
+      tracker_(tracker),
       report_(std::move(report)),
       latency_(latency),
       queue_(std::make_unique<Queue>()) {}
@@ -55,85 +70,173 @@ uint64_t StoreWriter::queue_depth() const {
   return s > d ? s - d : 0;
 }
 
+bool StoreWriter::drain_queue(size_t max) {
+  StoreItem buf[64];
+  size_t total = 0;
+  while (total < max) {
+    size_t n = queue_->q.try_dequeue_bulk(buf, std::min<size_t>(64, max - total));
+    if (n == 0) break;
+    for (size_t i = 0; i < n; ++i) {
+      if (!buf[i].wake_only) backlog_.push_back(std::move(buf[i]));
+      buf[i] = StoreItem{};
+    }
+    total += n;
+  }
+  return total > 0;
+}
+
 void StoreWriter::run() {
-  std::vector<StoreItem> buf(batch_size_);
   IdleBackoff idle(std::chrono::microseconds(2000));
   for (;;) {
     if (abandon_.load(std::memory_order_acquire)) break;
-    // While paused the queue is still drained into the backlog (so its depth is known and
-    // the queue's blocks are recycled), but nothing is written.
-    size_t n = queue_->q.try_dequeue_bulk(buf.begin(), buf.size());
-    for (size_t i = 0; i < n; ++i)
-      if (!is_wake(buf[i])) backlog_.push_back(std::move(buf[i]));
-    for (size_t i = 0; i < n; ++i) buf[i] = StoreItem{};
+    // While paused (or backing off) the queue is still drained into the backlog, so its
+    // depth is known and the queue's blocks are recycled; nothing upstream waits.
+    bool got = drain_queue(options_.batch_size);
     bool paused = paused_.load(std::memory_order_acquire);
-    if (!paused && !backlog_.empty()) {
+    bool have_work = !batch_items_.empty() || !backlog_.empty();
+    bool due = batch_items_.empty() || std::chrono::steady_clock::now() >= next_attempt_;
+    if (!paused && have_work && due) {
       idle.reset();
-      // Drain what else is ready so one transaction carries as much as it can.
-      while (backlog_.size() < batch_size_) {
-        size_t more = queue_->q.try_dequeue_bulk(buf.begin(), batch_size_ - backlog_.size());
-        if (more == 0) break;
-        for (size_t i = 0; i < more; ++i)
-          if (!is_wake(buf[i])) backlog_.push_back(std::move(buf[i]));
-        for (size_t i = 0; i < more; ++i) buf[i] = StoreItem{};
+      if (batch_items_.empty()) {
+        // Drain what else is ready so one transaction carries as much as it can.
+        if (backlog_.size() < options_.batch_size) drain_queue(options_.batch_size - backlog_.size());
+        size_t n = std::min(backlog_.size(), options_.batch_size);
+        for (size_t i = 0; i < n; ++i) {
+          batch_requests_.push_back(std::move(backlog_.front().request));
+          batch_items_.push_back(std::move(backlog_.front()));
+          backlog_.pop_front();
+        }
+        if (backlog_.empty()) backlog_.shrink_to_fit();  // a drained burst gives its memory back
       }
-      write_backlog();
+      write_batch();
       continue;
     }
-    if (stopping_.load(std::memory_order_acquire) && backlog_.empty() && queue_->q.size_approx() == 0)
+    if (stopping_.load(std::memory_order_acquire) && !have_work && queue_->q.size_approx() == 0)
       break;
-    if (n == 0) idle.wait();  // nothing to do (or paused): poll again a little later
+    if (!got) idle.wait();  // nothing to do, paused, or backing off: poll again a little later
   }
-  // Whatever is left was not written: say exactly what.
+  // Whatever is left was not written: keep it (dead letter) and say exactly what.
   StoreItem item;
   while (queue_->q.try_dequeue(item))
-    if (!is_wake(item)) backlog_.push_back(std::move(item));
-  if (!backlog_.empty()) {
+    if (!item.wake_only) backlog_.push_back(std::move(item));
+  if (!batch_items_.empty() || !backlog_.empty()) {
     std::map<std::string, uint64_t> by_kind;
+    for (const auto& r : batch_requests_) ++by_kind[request_kind_name(r)];
     for (const auto& it : backlog_) ++by_kind[request_kind_name(it.request)];
-    std::string text = std::to_string(backlog_.size()) + " store requests not written (";
+    uint64_t n = batch_items_.size() + backlog_.size();
+    std::string text = std::to_string(n) + " store requests not written before the writer stopped (";
     bool first = true;
     for (const auto& [k, c] : by_kind) {
       text += (first ? "" : ", ") + k + ": " + std::to_string(c);
       first = false;
     }
-    unwritten_ = text + ")";
-    done_.fetch_add(backlog_.size(), std::memory_order_relaxed);
-    backlog_.clear();  // releases their tokens: flush must not wait for them forever
+    uint64_t kept_before = dead_lettered_.load(std::memory_order_relaxed);
+    give_up_all(Status::deadline_exceeded("not written before the store writer stopped"));
+    uint64_t kept = dead_lettered_.load(std::memory_order_relaxed) - kept_before;
+    unwritten_ = text + "); " + std::to_string(kept) + " kept in the dead-letter file";
   }
   stopped_.store(true, std::memory_order_release);
 }
 
-void StoreWriter::write_backlog() {
-  std::vector<StoreRequest> requests;
-  std::vector<Status> results;
-  size_t start = 0;
-  while (start < backlog_.size()) {
-    size_t end = std::min(backlog_.size(), start + batch_size_);
-    requests.clear();
-    for (size_t i = start; i < end; ++i) requests.push_back(std::move(backlog_[i].request));
-    results.clear();
-    int64_t t0 = steady_now_ns();
-    store_->write_batch(requests, results);
-    if (latency_ != nullptr) latency_->record(static_cast<uint64_t>(steady_now_ns() - t0));
-    batches_.fetch_add(1, std::memory_order_relaxed);
-    for (size_t i = start; i < end; ++i) {
-      const Status& r = (i - start) < results.size() ? results[i - start]
-                                                     : Status::internal("store returned no result");
-      if (r.is_ok()) {
-        written_[requests[i - start].index()].fetch_add(1, std::memory_order_relaxed);
-      } else {
-        failures_.fetch_add(1, std::memory_order_relaxed);
-        report_(std::string("store ") + store_->describe() + ": " +
-                request_kind_name(requests[i - start]) + " failed: " + r.message());
+void StoreWriter::write_batch() {
+  results_.clear();
+  int64_t t0 = steady_now_ns();
+  store_->write_batch(batch_requests_, results_);
+  if (latency_ != nullptr) latency_->record(static_cast<uint64_t>(steady_now_ns() - t0));
+  batches_.fetch_add(1, std::memory_order_relaxed);
+
+  // Written and permanently failed requests are done; transient failures stay for a retry.
+  size_t kept = 0;
+  Status transient;
+  for (size_t i = 0; i < batch_items_.size(); ++i) {
+    Status r = i < results_.size() ? results_[i] : Status::internal("store returned no result");
+    if (r.is_ok()) {
+      written_[batch_requests_[i].index()].fetch_add(1, std::memory_order_relaxed);
+      tracker_.record_written(batch_items_[i].token.epoch());
+      if (batch_items_[i].cell) batch_items_[i].cell->mark_committed();
+      batch_items_[i].token.reset();
+      done_.fetch_add(1, std::memory_order_relaxed);
+    } else if (is_transient(r.code())) {
+      if (transient.is_ok()) transient = r;
+      if (kept != i) {
+        batch_items_[kept] = std::move(batch_items_[i]);
+        batch_requests_[kept] = std::move(batch_requests_[i]);
       }
-      if (backlog_[i].cell) backlog_[i].cell->mark_committed();
-      backlog_[i].token.reset();
+      ++kept;
+    } else {
+      give_up(i, r, attempts_ + 1);
     }
-    done_.fetch_add(end - start, std::memory_order_relaxed);
-    start = end;
+  }
+  batch_items_.resize(kept);
+  batch_requests_.resize(kept);
+  if (kept == 0) {
+    finish_batch();
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (attempts_ == 0) first_failure_ = now;
+  ++attempts_;
+  retries_.fetch_add(1, std::memory_order_relaxed);
+  retrying_.store(true, std::memory_order_relaxed);
+  const std::string cause = std::string("store retry ") + status_code_name(transient.code());
+  if (now - first_failure_ >= options_.retry_timeout) {
+    give_up_all(transient.with_context("gave up after " + std::to_string(attempts_) +
+                                       " attempts over " + seconds(now - first_failure_)));
+    return;
+  }
+  report_(cause, "store " + store_->describe() + ": a batch of " + std::to_string(kept) +
+                     " requests failed (" + transient.message() + "); retrying (attempt " +
+                     std::to_string(attempts_) + ")");
+  // Exponential back-off with jitter in [b/2, b]: writers sharing a file do not retry in step.
+  auto backoff = std::min<std::chrono::steady_clock::duration>(
+      options_.first_backoff * (int64_t{1} << std::min<uint32_t>(attempts_ - 1, 20)), options_.max_backoff);
+  auto half = backoff / 2;
+  std::uniform_int_distribution<int64_t> pick(0, half.count());
+  next_attempt_ = now + half + std::chrono::steady_clock::duration(pick(jitter_));
+}
+
+void StoreWriter::finish_batch() {
+  batch_items_.clear();
+  batch_requests_.clear();
+  attempts_ = 0;
+  retrying_.store(false, std::memory_order_relaxed);
+}
+
+void StoreWriter::give_up(size_t i, const Status& reason, uint32_t attempts) {
+  const StoreRequest& req = batch_requests_[i];
+  const size_t kind = req.index();
+  failures_.fetch_add(1, std::memory_order_relaxed);
+  failed_[kind].fetch_add(1, std::memory_order_relaxed);
+  tracker_.record_failed(batch_items_[i].token.epoch());
+  Status kept = dead_letter_ ? dead_letter_(req, reason, attempts)
+                             : Status::failed_precondition("no dead-letter file");
+  const std::string what = std::string(request_kind_name(req)) + " " + status_code_name(reason.code());
+  if (kept.is_ok()) {
+    dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+    report_("store failed " + what, "store " + store_->describe() + ": " + request_kind_name(req) +
+                                        " not written (kept in the dead-letter file): " + reason.message());
+  } else {
+    lost_.fetch_add(1, std::memory_order_relaxed);
+    report_("store lost " + what, "store " + store_->describe() + ": " + request_kind_name(req) +
+                                      " not written and LOST (dead-letter file: " + kept.message() +
+                                      "): " + reason.message());
+  }
+  // Failed for good: pins on the cell are released, and flush counts the request as failed.
+  if (batch_items_[i].cell) batch_items_[i].cell->mark_committed();
+  batch_items_[i].token.reset();
+  done_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void StoreWriter::give_up_all(const Status& reason) {
+  for (size_t i = 0; i < batch_items_.size(); ++i) give_up(i, reason, attempts_);
+  finish_batch();
+  for (auto& it : backlog_) {
+    batch_requests_.push_back(std::move(it.request));
+    batch_items_.push_back(std::move(it));
   }
   backlog_.clear();
+  for (size_t i = 0; i < batch_items_.size(); ++i) give_up(i, reason, 0);  // never attempted
+  finish_batch();
 }
 
 std::string StoreWriter::stop(std::chrono::steady_clock::time_point deadline) {

@@ -1,13 +1,23 @@
 // StoreWriter: the thread that owns the Store. Fed by a lock-free queue; writes in batches,
 // one transaction each; never on the actor scheduler (SQLite blocks on disk).
+//
+// Delivery: a batch that fails transiently (the store says unavailable, resource exhausted
+// or deadline exceeded: a locked database, a full disk, an I/O error) is kept whole and
+// retried with exponential back-off and full jitter until store_retry_timeout; meanwhile
+// the queue keeps draining into the backlog, so nobody upstream waits. A request that
+// cannot be written (refused as invalid, still failing after its retries, or unwritten
+// when the writer is stopped) goes to the dead-letter sink with its reason, and is counted
+// as failed against its flush epoch. Every request ends as exactly one of written or failed.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,18 +37,34 @@ struct StoreItem {
   bool wake_only = false;  // no request: wakes the writer (resume, stop)
 };
 
+// True for failures that may clear up by themselves (retry); false for the request's own.
+bool is_transient(StatusCode code);
+
+struct StoreWriterOptions {
+  size_t batch_size = 2048;
+  std::chrono::milliseconds retry_timeout{60'000};
+  std::chrono::milliseconds first_backoff{10};
+  std::chrono::milliseconds max_backoff{2'000};
+};
+
 class StoreWriter {
  public:
-  using ErrorSink = std::function<void(std::string)>;
+  // report(cause, message): an error to aggregate (runtime/core/error_reporter.h).
+  using ErrorSink = std::function<void(const std::string& cause, std::string message)>;
+  // Keeps a request that could not be written; returns whether it was kept.
+  using DeadLetterSink =
+      std::function<Status(const StoreRequest& request, const Status& reason, uint32_t attempts)>;
   static constexpr size_t kKinds = 5;  // StoreRequest alternatives
 
   // latency (optional) receives one sample per batch written.
-  StoreWriter(std::shared_ptr<Store> store, size_t batch_size, ErrorSink report,
-              LatencyHistogram* latency = nullptr);
+  StoreWriter(std::shared_ptr<Store> store, StoreWriterOptions options, WorkTracker& tracker,
+              ErrorSink report, LatencyHistogram* latency = nullptr);
   ~StoreWriter();
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
 
+  // Before start(): where failed requests go (none: they are counted and reported as lost).
+  void set_dead_letter(DeadLetterSink sink) { dead_letter_ = std::move(sink); }
   void start();
   // Any thread; lock-free.
   void submit(StoreItem&& item);
@@ -46,37 +72,60 @@ class StoreWriter {
   void resume();
   bool paused() const { return paused_.load(std::memory_order_acquire); }
 
-  // Writes what is queued, then stops the thread; if the deadline passes first (e.g. the
-  // store is paused), stops anyway. Returns a description of what was not written ("" if
-  // everything was).
+  // Writes what is queued (retrying as usual), then stops the thread; at the deadline it
+  // stops anyway and dead-letters what is left. Returns a description of what was not
+  // written ("" if everything was).
   std::string stop(std::chrono::steady_clock::time_point deadline);
 
   uint64_t written(size_t kind) const { return written_[kind].load(std::memory_order_relaxed); }
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  uint64_t failures(size_t kind) const { return failed_[kind].load(std::memory_order_relaxed); }
+  uint64_t dead_lettered() const { return dead_lettered_.load(std::memory_order_relaxed); }
+  uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
+  uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
+  bool retrying() const { return retrying_.load(std::memory_order_relaxed); }
   uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
   uint64_t queue_depth() const;
 
  private:
   void run();
-  void write_backlog();
+  bool drain_queue(size_t max);  // queue -> backlog; false if nothing came
+  void write_batch();            // one batch (new, or the one being retried)
+  void give_up(size_t i, const Status& reason, uint32_t attempts);
+  void finish_batch();
+  void give_up_all(const Status& reason);
   void wake();
 
   std::shared_ptr<Store> store_;
-  const size_t batch_size_;
+  const StoreWriterOptions options_;
+  WorkTracker& tracker_;
   ErrorSink report_;
+  DeadLetterSink dead_letter_;
   LatencyHistogram* latency_;
   struct Queue;
   std::unique_ptr<Queue> queue_;
-  std::vector<StoreItem> backlog_;  // writer thread only
+  // Writer thread only:
+  std::deque<StoreItem> backlog_;
+  std::vector<StoreItem> batch_items_;       // the batch being written / retried
+  std::vector<StoreRequest> batch_requests_;  // their requests, contiguous for Store
+  std::vector<Status> results_;
+  uint32_t attempts_ = 0;
+  std::chrono::steady_clock::time_point first_failure_, next_attempt_;
+  std::minstd_rand jitter_{0x5eed};
   std::thread thread_;
   std::atomic<bool> paused_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> abandon_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> retrying_{false};
   std::atomic<uint64_t> submitted_{0};
   std::atomic<uint64_t> done_{0};
   std::array<std::atomic<uint64_t>, kKinds> written_{};
+  std::array<std::atomic<uint64_t>, kKinds> failed_{};
   std::atomic<uint64_t> failures_{0};
+  std::atomic<uint64_t> dead_lettered_{0};
+  std::atomic<uint64_t> lost_{0};
+  std::atomic<uint64_t> retries_{0};
   std::atomic<uint64_t> batches_{0};
   std::string unwritten_;  // set by the writer thread before it exits
 };

@@ -107,8 +107,14 @@ std::string render_prometheus(const MetricsSnapshot& s) {
        static_cast<double>(s.handoff_queue_depth)},
       {"weft_events_accepted_total", "counter", "Events accepted from application threads.",
        static_cast<double>(s.events_accepted)},
-      {"weft_events_refused_total", "counter", "Events refused (max_outstanding reached, or shut down).",
+      {"weft_events_refused_total", "counter", "Events refused, all reasons (by reason: weft_events_refused_by_reason_total).",
        static_cast<double>(s.events_refused)},
+      {"weft_events_held", "gauge", "Accepted events not yet written (bounded by max_outstanding).",
+       static_cast<double>(s.events_held)},
+      {"weft_events_held_limit", "gauge", "Config::max_outstanding.", static_cast<double>(s.max_events)},
+      {"weft_memory_held_bytes", "gauge", "Bytes charged for accepted, unwritten events (bounded by max_memory_bytes).",
+       static_cast<double>(s.bytes_held)},
+      {"weft_memory_limit_bytes", "gauge", "Config::max_memory_bytes (0: no limit).", static_cast<double>(s.max_bytes)},
       {"weft_pending_dependencies", "gauge", "Child digests that parents are waiting for.",
        static_cast<double>(s.pending_dependencies)},
       {"weft_parents_waiting", "gauge", "Actors waiting for at least one child digest.",
@@ -131,8 +137,15 @@ std::string render_prometheus(const MetricsSnapshot& s) {
        static_cast<double>(s.store.queue_depth)},
       {"weft_store_batches_total", "counter", "Store batches (transactions) written.",
        static_cast<double>(s.store.batches)},
-      {"weft_store_errors_total", "counter", "Store requests that failed (each reported once).",
+      {"weft_store_errors_total", "counter", "Store requests given up (dead-lettered or lost).",
        static_cast<double>(s.store.errors)},
+      {"weft_store_dead_lettered_total", "counter", "Store requests kept in the dead-letter file.",
+       static_cast<double>(s.store.dead_lettered)},
+      {"weft_store_lost_total", "counter", "Store requests neither written nor kept in the dead-letter file.",
+       static_cast<double>(s.store.lost)},
+      {"weft_store_retries_total", "counter", "Batch attempts that failed transiently and were retried.",
+       static_cast<double>(s.store.retries)},
+      {"weft_store_retrying", "gauge", "1 while a batch waits for its next attempt.", s.store.retrying ? 1.0 : 0.0},
       {"weft_store_paused", "gauge", "1 while store writes are paused.", s.store.paused ? 1.0 : 0.0},
   };
   for (const auto& x : scalars) {
@@ -147,6 +160,12 @@ std::string render_prometheus(const MetricsSnapshot& s) {
                                                       {"call_end", s.store.call_end}};
   for (const auto& [kind, n] : written)
     e.sample("weft_store_requests_written_total", std::string("request=\"") + kind + "\"", static_cast<double>(n));
+  e.family("weft_events_refused_by_reason_total", "counter", "Events refused, by reason.");
+  for (const auto& [why, n] : s.refused_by_reason)
+    e.sample("weft_events_refused_by_reason_total", "reason=\"" + why + "\"", static_cast<double>(n));
+  e.family("weft_events_refused_by_kind_total", "counter", "Events refused, by event kind.");
+  for (const auto& [kind, n] : s.refused_by_kind)
+    e.sample("weft_events_refused_by_kind_total", "kind=\"" + kind + "\"", static_cast<double>(n));
   return e.take();
 }
 

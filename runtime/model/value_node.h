@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 
 #include <weft/value.h>
 
@@ -29,6 +30,7 @@ struct Node {
   Node& operator=(const Node&) = delete;
 
   const ValueKind kind;
+  uint64_t approx_bytes = 0;  // set by the concrete node's constructor (Value::approx_bytes)
   mutable std::atomic<NodeAttachment*> attachment{nullptr};
 };
 

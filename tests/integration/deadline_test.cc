@@ -38,8 +38,13 @@ TEST(RuntimeDeadlines, ParentOfALostChildFailsWithAReportedError) {
   EXPECT_NE(parent.error().find("gave up after 300 ms waiting for 1 of 1 children (Object 'Lost')"),
             std::string::npos)
       << parent.error();
-  // Nothing hangs: the call is written without the lost input (its op is the other child).
-  ASSERT_TRUE(rt.flush(60s));
+  // Nothing hangs: the call is written without the lost input (its op is the other child),
+  // and the flush reports the parent that could not be saved.
+  FlushResult r = rt.flush(60s);
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.pending, 0);
+  EXPECT_EQ(r.failed, 1u);   // Parent
+  EXPECT_EQ(r.written, 4u);  // the op (obj_create + its source file_create), call_start, call_end
   EXPECT_TRUE(errors.contains("gave up after 300 ms"));
   EXPECT_TRUE(errors.contains("call_start written without 1 of 2 children (Object 'Lost')"));
   Db db(store.path());

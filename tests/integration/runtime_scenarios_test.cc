@@ -165,7 +165,7 @@ class FailingCallEndStore : public Store {
     for (size_t i = 0; i < batch.size(); ++i) {
       const auto* end = std::get_if<CallEndRequest>(&batch[i]);
       if (end != nullptr && end->id == call_id_) {
-        results[i] = Status::unavailable("injected failure for call " + call_id_);
+        results[i] = Status::invalid_argument("injected failure for call " + call_id_);
       } else {
         pass.push_back(batch[i]);
         where.push_back(i);
@@ -211,7 +211,11 @@ TEST(RuntimeScenarios, StoreFailureOnCallEndIsReportedAndTheRestLands) {
   bad.finish(make_object("Answer", {{"text", Value::string("lost")}}));
   good.finish(make_object("Answer", {{"text", Value::string("kept")}}));
   rt.resume_store();
-  ASSERT_TRUE(rt.flush(kFlush));
+  FlushResult r = rt.flush(kFlush);
+  EXPECT_FALSE(r.complete);  // it tells the truth
+  EXPECT_EQ(r.failed, 1u);
+  EXPECT_EQ(r.written, 7u);  // the op (object + source file), two answers, two call_starts, one call_end
+  EXPECT_EQ(r.pending, 0);
   RuntimeStats s = rt.stats();
   EXPECT_EQ(s.store_failures, 1u);
   EXPECT_EQ(s.call_end, 1u);
@@ -219,7 +223,7 @@ TEST(RuntimeScenarios, StoreFailureOnCallEndIsReportedAndTheRestLands) {
   EXPECT_EQ(s.obj_create, 3u);  // the op and both answers
   auto lines = errors.snapshot();
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_NE(lines[0].find("call_end failed"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("call_end not written"), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("injected failure for call " + bad.id().str()), std::string::npos) << lines[0];
   Db db(store.path());
   EXPECT_EQ(db.count("SELECT count(*) FROM calls WHERE id='" + good.id().str() + "' AND ended_at IS NOT NULL"), 1);

@@ -214,7 +214,12 @@ TEST(Runtime, SavingAPlainValueNeedsAName) {
   ASSERT_TRUE(ref.wait(kFlush));
   EXPECT_FALSE(ref.ok());
   EXPECT_NE(ref.error().find("without a name"), std::string::npos) << ref.error();
-  ASSERT_TRUE(rt.flush(kFlush));
+  // The flush says so: nothing is pending, one thing failed, nothing was written.
+  FlushResult r = rt.flush(kFlush);
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.failed, 1u);
+  EXPECT_EQ(r.written, 0u);
+  EXPECT_EQ(r.pending, 0);
 }
 
 // (f) Digests in the store equal `weft digest` of the same values, and Python's hashlib.

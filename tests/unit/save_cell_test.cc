@@ -300,13 +300,13 @@ TEST(SaveCellRefs, NodeReleasesItsReferenceWhenTheLastValueHandleGoes) {
 }
 
 TEST(SaveCellPins, PinBeforeCommitHoldsTheTokenUntilMarkCommitted) {
-  WorkTracker tracker(100);
+  WorkTracker tracker(100, WorkTracker::kMaxBytes);
   Value v = fresh_object();
   Claim c = claim_cell(v, kRuntimeA);
   c.cell->resolve("uri", "d");  // digest known, write not yet committed
 
-  WorkToken t1 = tracker.acquire();
-  WorkToken t2 = tracker.acquire();
+  WorkToken t1 = tracker.acquire(0);
+  WorkToken t2 = tracker.acquire(0);
   ASSERT_TRUE(t1 && t2);
   EXPECT_EQ(tracker.outstanding(), 2);
   EXPECT_TRUE(c.cell->pin_until_committed(std::move(t1)));
@@ -324,13 +324,13 @@ TEST(SaveCellPins, PinBeforeCommitHoldsTheTokenUntilMarkCommitted) {
 }
 
 TEST(SaveCellPins, PinAfterCommitIsRefusedAndTheTokenStaysWithTheCaller) {
-  WorkTracker tracker(100);
+  WorkTracker tracker(100, WorkTracker::kMaxBytes);
   Value v = fresh_object();
   Claim c = claim_cell(v, kRuntimeA);
   c.cell->resolve("uri", "d");
   c.cell->mark_committed();
 
-  WorkToken t = tracker.acquire();
+  WorkToken t = tracker.acquire(0);
   ASSERT_TRUE(t);
   EXPECT_FALSE(c.cell->pin_until_committed(std::move(t)));
   EXPECT_TRUE(t);  // NOLINT(bugprone-use-after-move): handed back
@@ -340,25 +340,25 @@ TEST(SaveCellPins, PinAfterCommitIsRefusedAndTheTokenStaysWithTheCaller) {
 }
 
 TEST(SaveCellPins, FailReleasesPins) {
-  WorkTracker tracker(100);
+  WorkTracker tracker(100, WorkTracker::kMaxBytes);
   Value v = fresh_object();
   Claim c = claim_cell(v, kRuntimeA);
-  EXPECT_TRUE(c.cell->pin_until_committed(tracker.acquire()));
+  EXPECT_TRUE(c.cell->pin_until_committed(tracker.acquire(0)));
   EXPECT_EQ(tracker.outstanding(), 1);
   c.cell->fail("nothing will be written");
   EXPECT_EQ(tracker.outstanding(), 0);
   // And refuses later pins.
-  WorkToken t = tracker.acquire();
+  WorkToken t = tracker.acquire(0);
   EXPECT_FALSE(c.cell->pin_until_committed(std::move(t)));
   EXPECT_TRUE(t);  // NOLINT(bugprone-use-after-move)
 }
 
 TEST(SaveCellPins, FreeingAnUncommittedCellReleasesItsPins) {
-  WorkTracker tracker(100);
+  WorkTracker tracker(100, WorkTracker::kMaxBytes);
   {
     Value v = fresh_object();
     Claim c = claim_cell(v, kRuntimeA);
-    EXPECT_TRUE(c.cell->pin_until_committed(tracker.acquire()));
+    EXPECT_TRUE(c.cell->pin_until_committed(tracker.acquire(0)));
     EXPECT_TRUE(c.cell->pin_until_committed(tracker.acquire_unbounded()));
     EXPECT_EQ(tracker.outstanding(), 2);
   }
@@ -366,7 +366,7 @@ TEST(SaveCellPins, FreeingAnUncommittedCellReleasesItsPins) {
 }
 
 TEST(SaveCellPins, PinsFromConcurrentThreadsAreAllReleasedOrHandedBack) {
-  WorkTracker tracker(1'000'000);
+  WorkTracker tracker(1'000'000, WorkTracker::kMaxBytes);
   for (int round = 0; round < 20; ++round) {
     Value v = fresh_object(round);
     Claim c = claim_cell(v, kRuntimeA);
@@ -381,7 +381,7 @@ TEST(SaveCellPins, PinsFromConcurrentThreadsAreAllReleasedOrHandedBack) {
       threads.emplace_back([&, t] {
         start.arrive_and_wait();
         for (int k = 0; k < kPerThread; ++k) {
-          WorkToken tok = tracker.acquire();
+          WorkToken tok = tracker.acquire(0);
           if (!c.cell->pin_until_committed(std::move(tok))) {
             refused.fetch_add(1);
             handed_back[t].push_back(std::move(tok));  // NOLINT(bugprone-use-after-move)

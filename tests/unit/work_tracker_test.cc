@@ -32,42 +32,42 @@ WorkToken token_after_flip(WorkTracker& t, uint8_t old) {
 }
 
 TEST(WorkTracker, AcquireRefusesAtExactlyTheLimit) {
-  WorkTracker t(3);
+  WorkTracker t(3, WorkTracker::kMaxBytes);
   std::vector<WorkToken> held;
   for (int i = 0; i < 3; ++i) {
-    held.push_back(t.acquire());
+    held.push_back(t.acquire(0));
     ASSERT_TRUE(held.back()) << i;
   }
   EXPECT_EQ(t.outstanding(), 3);
-  WorkToken refused = t.acquire();
+  WorkToken refused = t.acquire(0);
   EXPECT_FALSE(refused);
   EXPECT_EQ(t.outstanding(), 3);  // the refusal undid its increment
-  EXPECT_FALSE(t.acquire());
+  EXPECT_FALSE(t.acquire(0));
   EXPECT_EQ(t.outstanding(), 3);
 
   held.pop_back();  // one unit done: room for exactly one more
   EXPECT_EQ(t.outstanding(), 2);
-  WorkToken again = t.acquire();
+  WorkToken again = t.acquire(0);
   EXPECT_TRUE(again);
-  EXPECT_FALSE(t.acquire());
+  EXPECT_FALSE(t.acquire(0));
   EXPECT_EQ(t.outstanding(), 3);
 }
 
 TEST(WorkTracker, LimitOfOneAdmitsOneAtATime) {
-  WorkTracker t(1);
-  WorkToken a = t.acquire();
+  WorkTracker t(1, WorkTracker::kMaxBytes);
+  WorkToken a = t.acquire(0);
   EXPECT_TRUE(a);
-  EXPECT_FALSE(t.acquire());
+  EXPECT_FALSE(t.acquire(0));
   a.reset();
-  EXPECT_TRUE(t.acquire());  // released at once (a temporary)
+  EXPECT_TRUE(t.acquire(0));  // released at once (a temporary)
   EXPECT_EQ(t.outstanding(), 0);
 }
 
 TEST(WorkTracker, AcquireUnboundedAndDerivedWorkIgnoreTheLimit) {
-  WorkTracker t(2);
-  WorkToken a = t.acquire();
-  WorkToken b = t.acquire();
-  ASSERT_FALSE(t.acquire());
+  WorkTracker t(2, WorkTracker::kMaxBytes);
+  WorkToken a = t.acquire(0);
+  WorkToken b = t.acquire(0);
+  ASSERT_FALSE(t.acquire(0));
   std::vector<WorkToken> extra;
   for (int i = 0; i < 5; ++i) {
     extra.push_back(t.acquire_unbounded());
@@ -75,25 +75,100 @@ TEST(WorkTracker, AcquireUnboundedAndDerivedWorkIgnoreTheLimit) {
   }
   extra.push_back(a.derive());
   EXPECT_TRUE(extra.back());
-  extra.push_back(t.acquire_in(a.epoch()));
-  EXPECT_TRUE(extra.back());
-  EXPECT_EQ(t.outstanding(), 9);
-  // ... but they count against it: the bounded acquire still refuses.
-  EXPECT_FALSE(t.acquire());
+  EXPECT_EQ(t.outstanding(), 8);
+  EXPECT_EQ(t.events_held(), 2u);  // derived work is not an event: the limit counts events
+  EXPECT_FALSE(t.acquire(0));
   extra.clear();
+  EXPECT_FALSE(t.acquire(0));  // still two events held
   a.reset();
   EXPECT_EQ(t.outstanding(), 1);
-  EXPECT_TRUE(t.acquire());
+  EXPECT_TRUE(t.acquire(0));
+}
+
+TEST(WorkTracker, BytesAreAHardLimitToo) {
+  WorkTracker t(100, 1000);
+  Refusal why = Refusal::kNone;
+  WorkToken a = t.acquire(600, &why);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(t.bytes_held(), 600u);
+  EXPECT_FALSE(t.acquire(401, &why));  // 1001 > 1000: refused whole
+  EXPECT_EQ(why, Refusal::kTooManyBytes);
+  EXPECT_EQ(t.bytes_held(), 600u);
+  EXPECT_EQ(t.events_held(), 1u);
+  WorkToken b = t.acquire(400, &why);  // exactly at the limit: admitted
+  ASSERT_TRUE(b);
+  EXPECT_EQ(t.bytes_held(), 1000u);
+  WorkToken moved = std::move(a);  // the charge travels with the token
+  EXPECT_EQ(t.bytes_held(), 1000u);
+  moved.reset();
+  EXPECT_EQ(t.bytes_held(), 400u);
+  EXPECT_EQ(t.events_held(), 1u);
+  // A forced charge (a call's end) is never refused, and then blocks new events.
+  WorkToken forced = t.acquire_forced(700);
+  EXPECT_TRUE(forced);
+  EXPECT_EQ(t.bytes_held(), 1100u);
+  EXPECT_FALSE(t.acquire(0, &why));
+  EXPECT_EQ(why, Refusal::kTooManyBytes);
+  forced.reset();
+  b.reset();
+  EXPECT_EQ(t.bytes_held(), 0u);
+  EXPECT_EQ(t.events_held(), 0u);
+}
+
+TEST(WorkTracker, EventsLimitIsExactAcrossEpochs) {
+  WorkTracker t(4, WorkTracker::kMaxBytes);
+  std::vector<WorkToken> held;
+  for (int i = 0; i < 2; ++i) held.push_back(t.acquire(0));
+  EXPECT_FALSE(t.flush(std::chrono::steady_clock::now()).drained);  // flips the epoch
+  for (int i = 0; i < 2; ++i) held.push_back(t.acquire(0));
+  ASSERT_EQ(held.size(), 4u);
+  for (const auto& h : held) EXPECT_TRUE(h);
+  Refusal why = Refusal::kNone;
+  EXPECT_FALSE(t.acquire(0, &why));  // two per epoch, four in all: the limit is the sum
+  EXPECT_EQ(why, Refusal::kTooManyEvents);
+}
+
+TEST(WorkTracker, FlushReportsWrittenAndFailedOfItsEpoch) {
+  WorkTracker t(100, WorkTracker::kMaxBytes);
+  WorkToken a = t.acquire(0);
+  WorkToken b = t.acquire(0);
+  WorkToken c = t.acquire(0);
+  t.record_written(a.epoch());
+  a.reset();
+  t.record_failed(b.epoch());
+  b.reset();
+  EpochOutcome held = t.flush(std::chrono::steady_clock::now());
+  EXPECT_FALSE(held.drained);
+  EXPECT_EQ(held.written, 1u);
+  EXPECT_EQ(held.failed, 1u);
+  EXPECT_EQ(held.pending, 1);
+  WorkToken later = t.acquire(0);  // accepted after the first flush: in the other epoch
+  EXPECT_NE(later.epoch(), c.epoch());
+  t.record_written(later.epoch());
+  later.reset();
+  t.record_written(c.epoch());
+  c.reset();
+  // The second flush waits for the first one's stragglers (c) and for its own epoch
+  // (later): it reports all of them, the counts the first flush saw included.
+  EpochOutcome done = t.flush(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  EXPECT_TRUE(done.drained);
+  EXPECT_EQ(done.written, 3u);
+  EXPECT_EQ(done.failed, 1u);
+  EXPECT_EQ(done.pending, 0);
+  // Taken: a third flush has nothing to report.
+  EpochOutcome empty = t.flush(std::chrono::steady_clock::now());
+  EXPECT_TRUE(empty.drained);
+  EXPECT_EQ(empty.written + empty.failed, 0u);
 }
 
 TEST(WorkTracker, DeriveStaysInTheTokensEpochAfterAFlushClosedIt) {
-  WorkTracker t(100);
-  WorkToken old = t.acquire();
+  WorkTracker t(100, WorkTracker::kMaxBytes);
+  WorkToken old = t.acquire(0);
   ASSERT_TRUE(old);
   const uint8_t e = old.epoch();
   // Gives up at its deadline (old is held) but has closed e.
-  EXPECT_FALSE(t.flush(Clock::now() + 20ms));
-  WorkToken fresh = t.acquire();
+  EXPECT_FALSE(t.flush(Clock::now() + 20ms).drained);
+  WorkToken fresh = t.acquire(0);
   ASSERT_TRUE(fresh);
   EXPECT_NE(fresh.epoch(), e);
 
@@ -110,8 +185,8 @@ TEST(WorkTracker, DeriveStaysInTheTokensEpochAfterAFlushClosedIt) {
 }
 
 TEST(WorkTracker, TokenMoveSemantics) {
-  WorkTracker t(100);
-  WorkToken a = t.acquire();
+  WorkTracker t(100, WorkTracker::kMaxBytes);
+  WorkToken a = t.acquire(0);
   ASSERT_TRUE(a);
   const uint8_t e = a.epoch();
 
@@ -124,7 +199,7 @@ TEST(WorkTracker, TokenMoveSemantics) {
   EXPECT_EQ(t.outstanding(), 1);
 
   // Move-assigning over a live token releases the overwritten one.
-  WorkToken c = t.acquire();
+  WorkToken c = t.acquire(0);
   EXPECT_EQ(t.outstanding(), 2);
   c = std::move(b);
   EXPECT_FALSE(b);  // NOLINT(bugprone-use-after-move)
@@ -144,18 +219,18 @@ TEST(WorkTracker, TokenMoveSemantics) {
 
   // Destruction releases; reset twice releases once.
   {
-    WorkToken d = t.acquire();
+    WorkToken d = t.acquire(0);
     EXPECT_EQ(t.outstanding(), 1);
   }
   EXPECT_EQ(t.outstanding(), 0);
-  WorkToken f = t.acquire();
+  WorkToken f = t.acquire(0);
   f.reset();
   f.reset();
   EXPECT_EQ(t.outstanding(), 0);
 
   // Tokens move into containers and out again without changing the count.
   std::vector<WorkToken> v;
-  for (int i = 0; i < 10; ++i) v.push_back(t.acquire());  // reallocations move them
+  for (int i = 0; i < 10; ++i) v.push_back(t.acquire(0));  // reallocations move them
   EXPECT_EQ(t.outstanding(), 10);
   WorkToken taken = std::move(v.back());
   v.pop_back();
@@ -165,13 +240,13 @@ TEST(WorkTracker, TokenMoveSemantics) {
 }
 
 TEST(WorkTracker, OutstandingCountsBothEpochs) {
-  WorkTracker t(100);
+  WorkTracker t(100, WorkTracker::kMaxBytes);
   EXPECT_EQ(t.outstanding(), 0);
-  WorkToken a = t.acquire();
-  WorkToken b = t.acquire();
+  WorkToken a = t.acquire(0);
+  WorkToken b = t.acquire(0);
   EXPECT_EQ(t.outstanding(), 2);
-  EXPECT_FALSE(t.flush(Clock::now() + 20ms));  // closes a's and b's epoch
-  WorkToken c = t.acquire();
+  EXPECT_FALSE(t.flush(Clock::now() + 20ms).drained);  // closes a's and b's epoch
+  WorkToken c = t.acquire(0);
   ASSERT_NE(c.epoch(), a.epoch());
   EXPECT_EQ(t.outstanding(), 3);
   a.reset();
@@ -183,34 +258,34 @@ TEST(WorkTracker, OutstandingCountsBothEpochs) {
 }
 
 TEST(WorkTrackerFlush, ReturnsTrueAtOnceWithNothingOutstanding) {
-  WorkTracker t(100);
+  WorkTracker t(100, WorkTracker::kMaxBytes);
   // A deadline that has already come: with nothing to wait for, flush never looks at it.
-  EXPECT_TRUE(t.flush(Clock::now()));
-  EXPECT_TRUE(t.flush(Clock::now() - 1s));
+  EXPECT_TRUE(t.flush(Clock::now()).drained);
+  EXPECT_TRUE(t.flush(Clock::now() - 1s).drained);
   // Work that came and went before the flush does not count either.
-  { WorkToken a = t.acquire(); }
-  EXPECT_TRUE(t.flush(Clock::now()));
+  { WorkToken a = t.acquire(0); }
+  EXPECT_TRUE(t.flush(Clock::now()).drained);
   EXPECT_EQ(t.outstanding(), 0);
 }
 
 TEST(WorkTrackerFlush, ReturnsFalseAtTheDeadlineWhileAClosedEpochTokenIsHeld) {
-  WorkTracker t(100);
-  WorkToken held = t.acquire();
-  EXPECT_FALSE(t.flush(Clock::now() + 20ms));
+  WorkTracker t(100, WorkTracker::kMaxBytes);
+  WorkToken held = t.acquire(0);
+  EXPECT_FALSE(t.flush(Clock::now() + 20ms).drained);
   // Still false on a second try: the straggler of the epoch the first flush closed was
   // accepted before this call too.
-  EXPECT_FALSE(t.flush(Clock::now() + 20ms));
+  EXPECT_FALSE(t.flush(Clock::now() + 20ms).drained);
   EXPECT_EQ(t.outstanding(), 1);
   held.reset();
-  EXPECT_TRUE(t.flush(Clock::now()));
+  EXPECT_TRUE(t.flush(Clock::now()).drained);
 }
 
 TEST(WorkTrackerFlush, ReturnsTrueOnceTheTokenIsReleasedFromAnotherThread) {
-  WorkTracker t(100);
-  WorkToken held = t.acquire();
+  WorkTracker t(100, WorkTracker::kMaxBytes);
+  WorkToken held = t.acquire(0);
   const uint8_t e = held.epoch();
   bool flushed = false;
-  std::thread flusher([&] { flushed = t.flush(far()); });
+  std::thread flusher([&] { flushed = t.flush(far()).drained; });
   // Wait (spinning, no sleep) until the flush has closed e, so it is really waiting on us.
   token_after_flip(t, e).reset();
   std::thread releaser([&] { held.reset(); });
@@ -221,16 +296,16 @@ TEST(WorkTrackerFlush, ReturnsTrueOnceTheTokenIsReleasedFromAnotherThread) {
 }
 
 TEST(WorkTrackerFlush, WorkAcquiredAfterTheFlushStartedDoesNotDelayIt) {
-  WorkTracker t(100);
-  WorkToken old_a = t.acquire();
-  WorkToken old_b = t.acquire();
+  WorkTracker t(100, WorkTracker::kMaxBytes);
+  WorkToken old_a = t.acquire(0);
+  WorkToken old_b = t.acquire(0);
   const uint8_t e = old_a.epoch();
   bool flushed = false;
-  std::thread flusher([&] { flushed = t.flush(far()); });
+  std::thread flusher([&] { flushed = t.flush(far()).drained; });
 
   // New work, in the epoch the flush opened: held throughout.
   WorkToken new_work = token_after_flip(t, e);
-  WorkToken new_bounded = t.acquire();
+  WorkToken new_bounded = t.acquire(0);
   ASSERT_TRUE(new_bounded);
   EXPECT_EQ(new_bounded.epoch(), new_work.epoch());
   WorkToken new_derived = new_work.derive();
@@ -250,16 +325,16 @@ TEST(WorkTrackerFlush, WorkAcquiredAfterTheFlushStartedDoesNotDelayIt) {
 }
 
 TEST(WorkTrackerFlush, ASecondFlushWaitsForTheFirstFlushsNewEpochToo) {
-  WorkTracker t(100);
-  WorkToken a = t.acquire();
-  EXPECT_FALSE(t.flush(Clock::now() + 20ms));  // closes a's epoch
-  WorkToken b = t.acquire();                    // the new epoch
+  WorkTracker t(100, WorkTracker::kMaxBytes);
+  WorkToken a = t.acquire(0);
+  EXPECT_FALSE(t.flush(Clock::now() + 20ms).drained);  // closes a's epoch
+  WorkToken b = t.acquire(0);                    // the new epoch
   ASSERT_NE(a.epoch(), b.epoch());
   a.reset();
   // b was accepted before this flush: it must wait for b as well.
-  EXPECT_FALSE(t.flush(Clock::now() + 20ms));
+  EXPECT_FALSE(t.flush(Clock::now() + 20ms).drained);
   bool flushed = false;
-  std::thread flusher([&] { flushed = t.flush(far()); });
+  std::thread flusher([&] { flushed = t.flush(far()).drained; });
   std::thread releaser([&] { b.reset(); });
   releaser.join();
   flusher.join();

@@ -29,6 +29,7 @@ Status sqlite_status(int rc, std::string message) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_PROTOCOL:
+    case SQLITE_IOERR:
       return Status::unavailable(std::move(message));
     case SQLITE_FULL:
     case SQLITE_NOMEM:
@@ -287,10 +288,15 @@ class SqliteStore final : public Store {
       Status st = std::visit([this](const auto& r) { return write_one(r); }, batch[i]);
       if (st) continue;
       results[i] = st.with_context(request_label(batch[i]));
-      // Some failures (disk full, I/O error) make SQLite roll the whole transaction back:
-      // then nothing of this batch is on disk, including the requests that succeeded.
-      if (sqlite3_get_autocommit(db_.get()))
+      // A failure of the database, not of this request (disk full, I/O error, lock): the
+      // batch lands whole or not at all, so a call never lands without its start or with a
+      // dangling op ref. SQLite may already have rolled back; if not, roll back here. The
+      // writer retries the whole batch.
+      if (st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kResourceExhausted ||
+          sqlite3_get_autocommit(db_.get())) {
+        if (!sqlite3_get_autocommit(db_.get())) (void)rollback_.run();
         return fail_all(batch, results, st.with_context("transaction rolled back"));
+      }
     }
     if (Status st = commit_.run(); !st) {
       (void)rollback_.run();
