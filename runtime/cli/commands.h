@@ -22,6 +22,7 @@ int cmd_demo(int argc, char** argv);
 int cmd_top(int argc, char** argv);
 int cmd_calls(int argc, char** argv);
 int cmd_show(int argc, char** argv);
+int cmd_replay(int argc, char** argv);
 
 // Shared helpers (main.cc).
 

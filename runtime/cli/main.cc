@@ -22,6 +22,7 @@ constexpr Command kCommands[] = {
     {"top", cmd_top, "show a running weft's metrics endpoint as a live table"},
     {"calls", cmd_calls, "print the call tree of a store"},
     {"show", cmd_show, "print a stored object's value from its ref"},
+    {"replay", cmd_replay, "write the requests of dead-letter files into a store"},
     {"canon", cmd_canon, "print the canonical JSON (Weave's json.dumps(v, sort_keys=True))"},
     {"digest", cmd_digest, "print the Weave digest of a JSON value, row, table or file"},
 };
