@@ -123,6 +123,12 @@ Runtime::~Runtime() {
   if (!impl_) return;
   shutdown(impl_->core.config.destructor_flush_timeout);
   impl_->metrics_server.reset();  // before the counters it reads go away
+  // Stop the actors for good (an actor cut short at the shutdown deadline may still have
+  // submitted a store request after the writer stopped), then keep what they submitted.
+  impl_->dispatcher.reset();
+  std::string late = impl_->core.writer.keep_late_submissions();
+  if (!late.empty()) impl_->core.report_error("after shutdown: " + late);
+  impl_->core.errors.emit_held();
 }
 
 SavedRef Runtime::save(Value value, std::string name) {

@@ -11,6 +11,7 @@
 
 #include <weft/runtime.h>
 
+#include "runtime/core/dead_letter.h"
 #include "runtime/core/error_reporter.h"
 #include "runtime/core/refusals.h"
 #include "runtime/core/store_writer.h"
@@ -35,6 +36,7 @@ class RuntimeCore {
   Metrics metrics;  // before the writer: it records into it
   WorkTracker tracker;
   ErrorReporter errors;
+  DeadLetterFile dead_letter;  // the store writer's thread only (then the destructor's)
   StoreWriter writer;
   DeadlineWatch* deadlines = nullptr;  // set by the dispatcher for its lifetime
 
@@ -54,7 +56,13 @@ class RuntimeCore {
   std::string table_ref(std::string_view hex_digest) const;
 };
 
-// Validates "entity/project".
+// Where failed store requests go: config.dead_letter_path, or next to the store file.
+std::string dead_letter_path_for(const Config& config);
+
+// Validates "entity/project" by W&B's naming rules (docs/COMPATIBILITY.md#project-names):
+// one '/', both parts non-empty, valid UTF-8 without control characters; the entity at
+// most 64 of [a-z0-9_-], the project name at most 128 characters and none of / \ # ? % :.
+// A rejection is invalid_argument naming the rule broken. Linear in the id's length.
 Status validate_project_id(const std::string& project_id);
 // Validates what the Runtime constructor checks before it starts anything.
 Status validate_config(const Config& config);

@@ -115,27 +115,36 @@ void StoreWriter::run() {
       break;
     if (!got) idle.wait();  // nothing to do, paused, or backing off: poll again a little later
   }
+  unwritten_ = keep_leftovers();
+  stopped_.store(true, std::memory_order_release);
+}
+
+std::string StoreWriter::keep_leftovers() {
   // Whatever is left was not written: keep it (dead letter) and say exactly what.
   StoreItem item;
   while (queue_->q.try_dequeue(item))
     if (!item.wake_only) backlog_.push_back(std::move(item));
-  if (!batch_items_.empty() || !backlog_.empty()) {
-    std::map<std::string, uint64_t> by_kind;
-    for (const auto& r : batch_requests_) ++by_kind[request_kind_name(r)];
-    for (const auto& it : backlog_) ++by_kind[request_kind_name(it.request)];
-    uint64_t n = batch_items_.size() + backlog_.size();
-    std::string text = std::to_string(n) + " store requests not written before the writer stopped (";
-    bool first = true;
-    for (const auto& [k, c] : by_kind) {
-      text += (first ? "" : ", ") + k + ": " + std::to_string(c);
-      first = false;
-    }
-    uint64_t kept_before = dead_lettered_.load(std::memory_order_relaxed);
-    give_up_all(Status::deadline_exceeded("not written before the store writer stopped"));
-    uint64_t kept = dead_lettered_.load(std::memory_order_relaxed) - kept_before;
-    unwritten_ = text + "); " + std::to_string(kept) + " kept in the dead-letter file";
+  if (batch_items_.empty() && backlog_.empty()) return {};
+  std::map<std::string, uint64_t> by_kind;
+  for (const auto& r : batch_requests_) ++by_kind[request_kind_name(r)];
+  for (const auto& it : backlog_) ++by_kind[request_kind_name(it.request)];
+  uint64_t n = batch_items_.size() + backlog_.size();
+  std::string text = std::to_string(n) + " store requests not written before the writer stopped (";
+  bool first = true;
+  for (const auto& [k, c] : by_kind) {
+    text += (first ? "" : ", ") + k + ": " + std::to_string(c);
+    first = false;
   }
-  stopped_.store(true, std::memory_order_release);
+  uint64_t kept_before = dead_lettered_.load(std::memory_order_relaxed);
+  give_up_all(Status::deadline_exceeded("not written before the store writer stopped"));
+  uint64_t kept = dead_lettered_.load(std::memory_order_relaxed) - kept_before;
+  return text + "); " + std::to_string(kept) + " kept in the dead-letter file";
+}
+
+std::string StoreWriter::keep_late_submissions() {
+  // The writer thread is gone: this thread is the only one touching the writer's state.
+  if (thread_.joinable() || !stopped_.load(std::memory_order_acquire)) return {};
+  return keep_leftovers();
 }
 
 void StoreWriter::write_batch() {

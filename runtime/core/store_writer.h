@@ -76,6 +76,9 @@ class StoreWriter {
   // stops anyway and dead-letters what is left. Returns a description of what was not
   // written ("" if everything was).
   std::string stop(std::chrono::steady_clock::time_point deadline);
+  // After stop() and once nothing can submit any more (the actors are gone): dead-letters
+  // what was submitted after the writer stopped. Returns what it kept ("" if nothing).
+  std::string keep_late_submissions();
 
   uint64_t written(size_t kind) const { return written_[kind].load(std::memory_order_relaxed); }
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
@@ -94,6 +97,7 @@ class StoreWriter {
   void give_up(size_t i, const Status& reason, uint32_t attempts);
   void finish_batch();
   void give_up_all(const Status& reason);
+  std::string keep_leftovers();  // writer thread, or any one thread once it has stopped
   void wake();
 
   std::shared_ptr<Store> store_;
