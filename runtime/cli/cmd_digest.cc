@@ -1,4 +1,5 @@
 // weft digest: Weave digests of stdin (docs/COMPATIBILITY.md#digests).
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -7,6 +8,7 @@
 #include <weft/json.h>
 
 #include "runtime/cli/commands.h"
+#include "runtime/cli/options.h"
 
 namespace weft::cli {
 namespace {
@@ -14,7 +16,7 @@ namespace {
 constexpr std::string_view kName = "digest";
 
 constexpr std::string_view kHelp =
-    "usage: weft digest [--kind object|row|table|file] [--lines] < input\n"
+    "usage: weft digest [--kind object|row|table|file] [--lines] [--max-input BYTES] < input\n"
     "\n"
     "Prints the Weave digest of stdin.\n"
     "  --kind object  (default) a JSON value: base digest of its canonical JSON (43 chars)\n"
@@ -27,10 +29,14 @@ constexpr std::string_view kHelp =
     "                 input line. With --kind table that line is the row digests and the\n"
     "                 table digest separated by single spaces; with --kind file each line's\n"
     "                 bytes, without the '\\n', are the file\n"
+    "  --max-input BYTES\n"
+    "                 read at most BYTES of stdin (default 256M; suffixes K, M, G are KiB,\n"
+    "                 MiB, GiB); a longer input is refused before any output\n"
     "  --help         this text\n"
     "\n"
     "Invalid input: exit status 2 and one line on stderr giving the byte offset (and, with\n"
-    "--lines, the line number; results for the lines before it are already printed).\n";
+    "--lines, the line number; results for the lines before it are already printed).\n"
+    "Input over --max-input: exit status 2 and one line on stderr.\n";
 
 enum class Kind { kObject, kRow, kTable, kFile };
 
@@ -91,13 +97,17 @@ int digest_one(Kind kind, bool lines, std::string_view text, size_t line_no, std
 int cmd_digest(int argc, char** argv) {
   Kind kind = Kind::kObject;
   bool lines = false;
+  uint64_t max_input = kDefaultMaxInput;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       write_stdout(kHelp);
       return finish_stdout(kName);
     }
-    if (arg == "--lines") {
+    std::string error;
+    if (const int r = max_input_flag(i, argc, argv, max_input, error); r != 0) {
+      if (r < 0) return fail(kName, error);
+    } else if (arg == "--lines") {
       lines = true;
     } else if (arg == "--kind" || arg.starts_with("--kind=")) {
       std::string_view value;
@@ -116,9 +126,10 @@ int cmd_digest(int argc, char** argv) {
                   "unknown argument '" + std::string(arg) + "' (see 'weft digest --help')");
     }
   }
-  return run_on_stdin(kName, lines, [&](std::string_view text, size_t line_no, std::string& out) {
-    return digest_one(kind, lines, text, line_no, out);
-  });
+  return run_on_stdin(kName, lines, max_input,
+                      [&](std::string_view text, size_t line_no, std::string& out) {
+                        return digest_one(kind, lines, text, line_no, out);
+                      });
 }
 
 }  // namespace weft::cli

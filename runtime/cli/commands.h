@@ -6,6 +6,7 @@
 // stderr, "weft NAME: what happened", and exits 2 (kExitUsage); other failures exit 1.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -26,8 +27,14 @@ int cmd_replay(int argc, char** argv);
 
 // Shared helpers (main.cc).
 
-// Reads all of stdin as bytes (no text-mode translation, NULs kept).
-bool read_stdin(std::string& out);
+// The default --max-input of the commands that read stdin: 256 MiB.
+inline constexpr uint64_t kDefaultMaxInput = uint64_t{256} << 20;
+
+// How read_stdin ended.
+enum class StdinRead { kOk, kError, kTooLarge };
+// Reads all of stdin as bytes (no text-mode translation, NULs kept), at most max_bytes of
+// it: one byte more stops the read with kTooLarge, the rest of stdin never read.
+StdinRead read_stdin(std::string& out, uint64_t max_bytes);
 // Prints "weft CMD: message" as one line on stderr (newlines in message become spaces)
 // and returns kExitUsage, so a command can `return fail(...)`.
 int fail(std::string_view command, std::string_view message);
@@ -36,10 +43,12 @@ bool write_stdout(std::string_view bytes);
 // Flushes stdout; on error reports "weft CMD: write error: ..." and returns kExitFailure.
 int finish_stdout(std::string_view command);
 
-// Reads stdin and runs one(text, line_number, out) on all of it (line_number 0), or with
-// `lines` on each line; prints `out` (in chunks: bounded memory on huge inputs), flushes
-// stdout, and returns the first non-zero result of one(), else finish_stdout's.
-int run_on_stdin(std::string_view command, bool lines,
+// Reads stdin (at most max_input bytes: more fails with "weft CMD: input exceeds
+// --max-input (N bytes)" before anything runs) and runs one(text, line_number, out) on all
+// of it (line_number 0), or with `lines` on each line; prints `out` (in chunks: bounded
+// memory on huge inputs), flushes stdout, and returns the first non-zero result of one(),
+// else finish_stdout's.
+int run_on_stdin(std::string_view command, bool lines, uint64_t max_input,
                  const std::function<int(std::string_view, size_t, std::string&)>& one);
 
 // Calls fn(line, line_number) for each '\n'-separated line (without the '\n'; line numbers

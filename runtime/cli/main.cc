@@ -49,13 +49,18 @@ const Command* find_command(std::string_view name) {
 
 }  // namespace
 
-bool read_stdin(std::string& out) {
+StdinRead read_stdin(std::string& out, uint64_t max_bytes) {
   // fread on a FILE* is binary on POSIX; a large buffer keeps big inputs to few syscalls.
+  // Each read asks for at most one byte past the limit, so a stream over it is never read
+  // further than that byte.
   char buf[1 << 16];
   while (true) {
-    const size_t n = std::fread(buf, 1, sizeof buf, stdin);
+    const uint64_t room = max_bytes - out.size();  // out.size() <= max_bytes here
+    const size_t want = room < sizeof buf ? static_cast<size_t>(room) + 1 : sizeof buf;
+    const size_t n = std::fread(buf, 1, want, stdin);
+    if (n > room) return StdinRead::kTooLarge;
     out.append(buf, n);
-    if (n < sizeof buf) return !std::ferror(stdin);
+    if (n < want) return std::ferror(stdin) ? StdinRead::kError : StdinRead::kOk;
   }
 }
 
@@ -68,10 +73,15 @@ int fail(std::string_view command, std::string_view message) {
   return kExitUsage;
 }
 
-int run_on_stdin(std::string_view command, bool lines,
+int run_on_stdin(std::string_view command, bool lines, uint64_t max_input,
                  const std::function<int(std::string_view, size_t, std::string&)>& one) {
   std::string input;
-  if (!read_stdin(input)) return fail(command, "cannot read stdin");
+  switch (read_stdin(input, max_input)) {
+    case StdinRead::kOk: break;
+    case StdinRead::kError: return fail(command, "cannot read stdin");
+    case StdinRead::kTooLarge:
+      return fail(command, "input exceeds --max-input (" + std::to_string(max_input) + " bytes)");
+  }
   std::string out;
   int rc = 0;
   if (!lines) {

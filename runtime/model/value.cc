@@ -1,9 +1,12 @@
 #include <weft/value.h>
 
+#include <algorithm>
 #include <cassert>
+#include <cstdint>
+#include <functional>
 #include <stdexcept>
-#include <unordered_map>
-#include <unordered_set>
+#include <string_view>
+#include <vector>
 
 #include <weft/ref.h>
 
@@ -14,47 +17,83 @@ namespace detail {
 
 namespace {
 
+// A node's estimate covers its own allocation and its children's estimates: computed once,
+// as the node is built (the builder walks its children anyway), so reading it is O(1).
+// Children shared by several parents are counted in each: an upper bound.
+uint64_t bytes_of(const std::vector<Value>& items) {
+  uint64_t n = 0;
+  for (const auto& v : items) n += v.approx_bytes();
+  return n;
+}
+uint64_t bytes_of(const std::vector<DictEntry>& entries) {
+  uint64_t n = 0;
+  for (const auto& [k, v] : entries) n += k.capacity() + v.approx_bytes();
+  return n;
+}
+
 struct StringNode final : Node {
-  explicit StringNode(ValueKind k, std::string s) : Node(k), text(std::move(s)) {}
+  explicit StringNode(ValueKind k, std::string s) : Node(k), text(std::move(s)) {
+    approx_bytes = sizeof(*this) + text.capacity();
+  }
   std::string text;  // kString: UTF-8; kBigInt: decimal digits
 };
 
 struct ListNode final : Node {
-  explicit ListNode(std::vector<Value> v) : Node(ValueKind::kList), items(std::move(v)) {}
+  explicit ListNode(std::vector<Value> v) : Node(ValueKind::kList), items(std::move(v)) {
+    approx_bytes = sizeof(*this) + items.capacity() * sizeof(Value) + bytes_of(items);
+  }
   ~ListNode() override;
   std::vector<Value> items;
 };
 
 struct DictNode final : Node {
-  explicit DictNode(std::vector<DictEntry> e) : Node(ValueKind::kDict), entries(std::move(e)) {}
+  explicit DictNode(std::vector<DictEntry> e) : Node(ValueKind::kDict), entries(std::move(e)) {
+    approx_bytes = sizeof(*this) + entries.capacity() * sizeof(DictEntry) + bytes_of(entries);
+  }
   ~DictNode() override;
   std::vector<DictEntry> entries;
 };
 
 struct ObjectNode final : Node {
-  explicit ObjectNode(ObjectData d) : Node(ValueKind::kObject), data(std::move(d)) {}
+  explicit ObjectNode(ObjectData d) : Node(ValueKind::kObject), data(std::move(d)) {
+    approx_bytes = sizeof(*this) + data.class_name.capacity() + data.name.capacity() +
+                   data.fields.capacity() * sizeof(DictEntry) + bytes_of(data.fields);
+    for (const auto& b : data.bases) approx_bytes += sizeof(b) + b.capacity();
+  }
   ~ObjectNode() override;
   ObjectData data;
 };
 
 struct TableNode final : Node {
-  explicit TableNode(TableData d) : Node(ValueKind::kTable), data(std::move(d)) {}
+  explicit TableNode(TableData d) : Node(ValueKind::kTable), data(std::move(d)) {
+    approx_bytes = sizeof(*this) + data.rows.capacity() * sizeof(Value) + bytes_of(data.rows);
+  }
   ~TableNode() override;
   TableData data;
 };
 
 struct BlobNode final : Node {
-  explicit BlobNode(BlobData d) : Node(ValueKind::kBlob), data(std::move(d)) {}
+  explicit BlobNode(BlobData d) : Node(ValueKind::kBlob), data(std::move(d)) {
+    // The bytes are shared with the application; counted, since the runtime keeps them alive.
+    approx_bytes = sizeof(*this) + data.type_id.capacity();
+    for (const auto& f : data.files)
+      approx_bytes += sizeof(f) + f.name.capacity() + (f.bytes ? f.bytes->size() : 0);
+  }
   BlobData data;
 };
 
 struct OpNode final : Node {
-  explicit OpNode(OpData d) : Node(ValueKind::kOp), data(std::move(d)) {}
+  explicit OpNode(OpData d) : Node(ValueKind::kOp), data(std::move(d)) {
+    approx_bytes = sizeof(*this) + data.name.capacity() + data.source.capacity();
+  }
   OpData data;
 };
 
 struct RefNode final : Node {
-  explicit RefNode(Ref r) : Node(ValueKind::kRef), ref(std::move(r)) {}
+  explicit RefNode(Ref r) : Node(ValueKind::kRef), ref(std::move(r)) {
+    approx_bytes = sizeof(*this) + ref.entity.capacity() + ref.project.capacity() +
+                   ref.name.capacity() + ref.digest.capacity();
+  }
   Ref ref;
 };
 
@@ -120,6 +159,8 @@ Node::~Node() {
 
 using detail::NodeAccess;
 
+uint64_t Value::approx_bytes() const { return node_ ? node_->approx_bytes : 0; }
+
 const char* kind_name(ValueKind kind) {
   switch (kind) {
     case ValueKind::kNull: return "null";
@@ -138,6 +179,74 @@ const char* kind_name(ValueKind kind) {
   }
   return "?";
 }
+
+namespace {
+
+// Builders up to this size check names pairwise (no allocation); larger ones use
+// for_each_repeated_name.
+constexpr size_t kPairwiseLimit = 32;
+
+// Calls group(positions, count) for each name that occurs more than once among
+// entries[0, n), with its positions ascending. group may change values, not names.
+//
+// Linear for any names but deliberately colliding ones: the positions are radix-sorted
+// by a hash of their name (stable, so equal hashes keep ascending positions), and only
+// runs of equal hashes compare names. A run of colliding distinct names, the worst case
+// crafted keys can force, is sorted by name: O(n log n), never quadratic.
+template <class Group>
+void for_each_repeated_name(const std::vector<DictEntry>& entries, size_t n, Group group) {
+  struct Item {
+    uint64_t hash;
+    size_t pos;
+  };
+  std::vector<Item> items(n), scratch(n);
+  Item* a = items.data();
+  Item* b = scratch.data();
+  const std::hash<std::string_view> hasher;
+  for (size_t i = 0; i < n; ++i) a[i] = {hasher(entries[i].first), i};
+  for (unsigned shift = 0; shift < 64; shift += 8) {  // LSD, one byte per pass
+    size_t start[257] = {};
+    for (size_t i = 0; i < n; ++i) ++start[(a[i].hash >> shift & 0xff) + 1];
+    for (size_t d = 1; d <= 256; ++d) start[d] += start[d - 1];
+    for (size_t i = 0; i < n; ++i) b[start[a[i].hash >> shift & 0xff]++] = a[i];
+    std::swap(a, b);
+  }
+  auto name = [&](size_t pos) -> std::string_view { return entries[pos].first; };
+  std::vector<size_t> run;
+  for (size_t i = 0, j = 0; i < n; i = j) {
+    for (j = i + 1; j < n && a[j].hash == a[i].hash;) ++j;
+    if (j - i < 2) continue;
+    run.clear();
+    bool one_name = true;
+    for (size_t k = i; k < j; ++k) {
+      run.push_back(a[k].pos);
+      one_name = one_name && name(a[k].pos) == name(a[i].pos);
+    }
+    if (one_name) {
+      group(run.data(), run.size());
+      continue;
+    }
+    std::stable_sort(run.begin(), run.end(), [&](size_t x, size_t y) { return name(x) < name(y); });
+    for (size_t s = 0, t = 0; s < run.size(); s = t) {
+      for (t = s + 1; t < run.size() && name(run[t]) == name(run[s]);) ++t;
+      if (t - s >= 2) group(run.data() + s, t - s);
+    }
+  }
+}
+
+// Removes the entries for which dropped(i), keeping the others' order.
+template <class Dropped>
+void drop_entries(std::vector<DictEntry>& entries, Dropped dropped) {
+  size_t out = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (dropped(i)) continue;
+    if (out != i) entries[out] = std::move(entries[i]);
+    ++out;
+  }
+  entries.resize(out);
+}
+
+}  // namespace
 
 Value Value::boolean(bool b) {
   Value v;
@@ -192,42 +301,29 @@ Value Value::list(std::vector<Value> items) {
 
 Value Value::dict(std::vector<DictEntry> entries) {
   // Repeated keys: keep the first position, the last value (Python's dict semantics).
-  // Small dicts compare keys pairwise; large ones (parsed documents can have 50k keys)
-  // use a hash index so building stays linear.
-  constexpr size_t kPairwiseLimit = 32;
-  bool repeated = false;
-  if (entries.size() <= kPairwiseLimit) {
-    for (size_t i = 1; i < entries.size() && !repeated; ++i)
+  // Small dicts compare keys pairwise without allocating; large ones (parsed documents
+  // can have a million keys) group them with for_each_repeated_name, so building stays
+  // linear whatever keys the input holds.
+  const size_t n = entries.size();
+  if (n <= kPairwiseLimit) {
+    uint64_t dropped = 0;  // bit i: entry i repeats an earlier key
+    for (size_t i = 1; i < n; ++i)
       for (size_t j = 0; j < i; ++j)
-        if (entries[i].first == entries[j].first) {
-          repeated = true;
+        if (entries[i].first == entries[j].first) {  // j: the key's first occurrence
+          entries[j].second = std::move(entries[i].second);
+          dropped |= uint64_t{1} << i;
           break;
         }
+    if (dropped != 0) drop_entries(entries, [&](size_t i) { return (dropped >> i & 1) != 0; });
   } else {
-    std::unordered_set<std::string_view> seen;
-    seen.reserve(entries.size());
-    for (const auto& e : entries)
-      if (!seen.insert(e.first).second) {
-        repeated = true;
-        break;
-      }
-  }
-  if (repeated) {
-    std::vector<DictEntry> unique;
-    unique.reserve(entries.size());
-    std::unordered_map<std::string_view, size_t> position;
-    for (auto& e : entries) {
-      auto it = position.find(e.first);
-      if (it != position.end()) {
-        unique[it->second].second = std::move(e.second);
-      } else {
-        unique.push_back(std::move(e));
-        // The view points into `unique`'s own key string: stable, since reserve() above
-        // means push_back never reallocates.
-        position.emplace(unique.back().first, unique.size() - 1);
-      }
-    }
-    entries = std::move(unique);
+    std::vector<unsigned char> dropped;  // dropped[i]: entry i repeats an earlier key
+    for_each_repeated_name(entries, n, [&](const size_t* pos, size_t count) {
+      // The first position keeps its place and takes the last one's value.
+      if (dropped.empty()) dropped.resize(n);
+      entries[pos[0]].second = std::move(entries[pos[count - 1]].second);
+      for (size_t k = 1; k < count; ++k) dropped[pos[k]] = 1;
+    });
+    if (!dropped.empty()) drop_entries(entries, [&](size_t i) { return dropped[i] != 0; });
   }
   return NodeAccess::make(ValueKind::kDict, std::make_shared<detail::DictNode>(std::move(entries)));
 }
@@ -293,12 +389,32 @@ bool is_reserved_field(std::string_view k) {
 Value make_object(std::string class_name, std::vector<DictEntry> fields, std::string name,
                   std::vector<std::string> bases) {
   if (class_name.empty()) throw std::invalid_argument("make_object: empty class name");
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (is_reserved_field(fields[i].first))
-      throw std::invalid_argument("make_object: field name '" + fields[i].first + "' is reserved");
-    for (size_t j = 0; j < i; ++j)
-      if (fields[j].first == fields[i].first)
-        throw std::invalid_argument("make_object: field '" + fields[i].first + "' given twice");
+  // The first field that is reserved or repeats an earlier name is the error; at one
+  // index, reserved is reported before repeated.
+  const size_t n = fields.size();
+  auto reserved = [&](size_t i) {
+    throw std::invalid_argument("make_object: field name '" + fields[i].first + "' is reserved");
+  };
+  auto repeated = [&](size_t i) {
+    throw std::invalid_argument("make_object: field '" + fields[i].first + "' given twice");
+  };
+  if (n <= kPairwiseLimit) {
+    for (size_t i = 0; i < n; ++i) {
+      if (is_reserved_field(fields[i].first)) reserved(i);
+      for (size_t j = 0; j < i; ++j)
+        if (fields[j].first == fields[i].first) repeated(i);
+    }
+  } else {
+    size_t first_reserved = 0;
+    while (first_reserved < n && !is_reserved_field(fields[first_reserved].first)) ++first_reserved;
+    // Only a repeat whose second occurrence comes before first_reserved can win, and both
+    // its occurrences are then in fields[0, first_reserved).
+    size_t first_repeat = first_reserved;
+    for_each_repeated_name(fields, first_reserved, [&](const size_t* pos, size_t) {
+      first_repeat = std::min(first_repeat, pos[1]);  // pos[1]: the name's first repeat
+    });
+    if (first_repeat < first_reserved) repeated(first_repeat);
+    if (first_reserved < n) reserved(first_reserved);
   }
   ObjectData d{std::move(class_name), std::move(bases), std::move(fields), std::move(name)};
   return NodeAccess::make(ValueKind::kObject, std::make_shared<detail::ObjectNode>(std::move(d)));

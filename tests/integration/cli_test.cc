@@ -32,7 +32,9 @@ std::string slurp(const std::string& path) {
 }
 
 // Files rather than pipes: nothing can deadlock on a full pipe, whatever the sizes.
-CliRun run_weft(std::vector<std::string> args, std::string_view input) {
+// stdin_path, if given, is read instead of `input` (say /dev/zero: an endless stdin).
+CliRun run_weft(std::vector<std::string> args, std::string_view input,
+                const char* stdin_path = nullptr) {
   static std::atomic<int> counter{0};
   const std::string base = ::testing::TempDir() + "weft_cli_" + std::to_string(getpid()) + "_" +
                            std::to_string(counter++);
@@ -43,7 +45,8 @@ CliRun run_weft(std::vector<std::string> args, std::string_view input) {
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, stdin_path ? stdin_path : in_path.c_str(),
+                                   O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0600);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
@@ -160,6 +163,75 @@ TEST(Cli, InvalidJsonInLinesModeNamesTheLine) {
   expect_one_error_line(d, "weft digest: line 3: a row must be a JSON object, got integer");
 }
 
+TEST(Cli, MaxInputAcceptsExactlyTheLimit) {
+  CliRun r = run_weft({"canon", "--max-input", "4"}, "1234");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1234\n");
+  r = run_weft({"canon", "--max-input", "4"}, "12345");
+  expect_one_error_line(r, "weft canon: input exceeds --max-input (4 bytes)");
+  EXPECT_EQ(r.err, "weft canon: input exceeds --max-input (4 bytes)\n");
+  EXPECT_EQ(r.out, "");
+
+  r = run_weft({"digest", "--kind", "file", "--max-input=3"}, "abc");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ungWv48BzXpBQUDeXa4iI7ADYaOWF3qctBDYYfIAFa0\n");
+  r = run_weft({"digest", "--kind", "file", "--max-input=3"}, "abcd");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "weft digest: input exceeds --max-input (3 bytes)\n");
+  EXPECT_EQ(r.out, "");
+
+  // An empty input fits any limit, 0 included.
+  r = run_weft({"digest", "--kind", "file", "--max-input", "0"}, "");
+  EXPECT_EQ(r.out, "47DEQpj8HBSaXYTImWX5JCeuQeRkm5NMpJWZG3hSuFU\n");
+  EXPECT_EQ(run_weft({"digest", "--max-input", "0"}, "1").err,
+            "weft digest: input exceeds --max-input (0 bytes)\n");
+}
+
+TEST(Cli, MaxInputCountsTheWholeInputInLinesMode) {
+  // The limit is on all of stdin, not per line; over it, no line is printed.
+  CliRun r = run_weft({"canon", "--lines", "--max-input", "8"}, "[1]\n[2]\n");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "[1]\n[2]\n");
+  r = run_weft({"canon", "--lines", "--max-input", "8"}, "[1]\n[2]\n3");
+  EXPECT_EQ(r.err, "weft canon: input exceeds --max-input (8 bytes)\n");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Cli, MaxInputTakesSizeSuffixes) {
+  const std::string at_limit = "\"" + std::string(1022, 'x') + "\"";  // 1024 bytes
+  for (const char* k : {"1K", "1k", "1024"}) {
+    CliRun r = run_weft({"canon", "--max-input", k}, at_limit);
+    EXPECT_EQ(r.status, 0) << k << ": " << r.err;
+    r = run_weft({"canon", "--max-input", k}, at_limit + " ");
+    EXPECT_EQ(r.err, "weft canon: input exceeds --max-input (1024 bytes)\n") << k;
+  }
+  CliRun r = run_weft({"digest", "--kind", "file", "--max-input", "1M"}, std::string(1 << 20, 'a'));
+  EXPECT_EQ(r.status, 0) << r.err;
+  r = run_weft({"digest", "--kind", "file", "--max-input", "1M"}, std::string((1 << 20) + 1, 'a'));
+  EXPECT_EQ(r.err, "weft digest: input exceeds --max-input (1048576 bytes)\n");
+  r = run_weft({"digest", "--kind", "file", "--max-input", "2G", "--lines"}, "ab\n");
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(Cli, MaxInputStopsReadingAnEndlessStdin) {
+  // /dev/zero never ends: reading it all would never finish. The limit stops the read.
+  const CliRun r = run_weft({"digest", "--kind", "file", "--max-input", "1M"}, "", "/dev/zero");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "weft digest: input exceeds --max-input (1048576 bytes)\n");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Cli, MaxInputRejectsBadSizes) {
+  for (const char* bad : {"", "abc", "12X", "-1", "1KB", "K", " 5", "99999999999999999999", "9G9",
+                          "8589934592G"}) {
+    const CliRun r = run_weft({"canon", "--max-input", bad}, "1");
+    expect_one_error_line(r, "weft canon: --max-input needs a size in bytes");
+    EXPECT_NE(r.err.find(std::string("(got '") + bad + "')"), std::string::npos) << r.err;
+  }
+  expect_one_error_line(run_weft({"digest", "--max-input"}, "1"),
+                        "weft digest: --max-input needs a size in bytes");
+}
+
 TEST(Cli, UsageErrors) {
   expect_one_error_line(run_weft({"canon", "--bogus"}, "1"), "weft canon: unknown argument");
   expect_one_error_line(run_weft({"digest", "-x"}, "1"), "weft digest: unknown argument");
@@ -185,6 +257,8 @@ TEST(Cli, Help) {
     CliRun r = run_weft({cmd, "--help"}, "");
     EXPECT_EQ(r.status, 0);
     EXPECT_NE(r.out.find(std::string("usage: weft ") + cmd), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--max-input BYTES"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("default 256M"), std::string::npos) << r.out;
     const CliRun via_help = run_weft({"help", cmd}, "");
     EXPECT_EQ(via_help.status, 0);
     EXPECT_EQ(via_help.out, r.out);
