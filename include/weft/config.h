@@ -14,7 +14,7 @@ namespace weft {
 class Store;  // <weft/store.h>
 
 struct Config {
-  // "entity/project": both parts non-empty, no further '/'.
+  // "entity/project", as W&B names them (docs/COMPATIBILITY.md#project-names).
   std::string project = "weft/default";
   // The embedded SQLite store's file. Ignored when `store` is set.
   std::string store_path = "weft.db";

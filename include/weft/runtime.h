@@ -134,6 +134,9 @@ class Runtime {
   int metrics_port() const;
   // The most recent errors reported (at most 100), oldest first.
   std::vector<std::string> recent_errors() const;
+  // Where store requests that could not be written are kept (Config::dead_letter_path, or
+  // its default); the file exists only once something failed. `weft replay` writes it.
+  std::string dead_letter_path() const;
   const Config& config() const;
   // Unique per runtime in this process, never reused (which runtime saved a value instance).
   uint64_t instance_id() const;

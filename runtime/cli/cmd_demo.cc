@@ -113,7 +113,7 @@ int cmd_demo(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   EvalWorkloadResult r = run_eval_workload(rt, EvalWorkloadOptions{static_cast<size_t>(ops), 42});
   auto t1 = std::chrono::steady_clock::now();
-  bool flushed = rt.flush(std::chrono::minutes(10));
+  FlushResult flushed = rt.flush(std::chrono::minutes(10));
   auto t2 = std::chrono::steady_clock::now();
   RuntimeStats s = rt.stats();
   MetricsSnapshot metrics = rt.metrics();
@@ -150,7 +150,7 @@ int cmd_demo(int argc, char** argv) {
     sigwait(&signals, &sig);
     std::printf("weft demo: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   }
-  bool clean = rt.shutdown(std::chrono::seconds(30));
+  FlushResult clean = rt.shutdown(std::chrono::seconds(30));
 
   if (auto reader = StoreReader::open(store); reader) {
     if (auto counts = (*reader)->counts(); counts) {
@@ -160,7 +160,13 @@ int cmd_demo(int argc, char** argv) {
     }
   }
   if (!flushed || !clean) {
-    std::printf("\nnot everything was written: see the errors above\n");
+    RuntimeStats end = rt.stats();
+    std::fprintf(stderr,
+                 "weft demo: not everything was written: %llu store requests failed (%llu kept in %s for "
+                 "'weft replay', %llu lost), %lld units still pending at the deadline\n",
+                 (unsigned long long)end.store_failures, (unsigned long long)end.dead_lettered,
+                 rt.dead_letter_path().c_str(), (unsigned long long)end.lost,
+                 (long long)(flushed.pending + clean.pending));
     return kExitFailure;
   }
   std::printf("\nlook inside: weft calls --store %s | head    weft show REF --store %s\n", store.c_str(), store.c_str());

@@ -350,6 +350,7 @@ int Runtime::metrics_port() const {
 
 std::vector<std::string> Runtime::recent_errors() const { return impl_->core.recent_errors(); }
 uint64_t Runtime::instance_id() const { return impl_->core.runtime_id; }
+std::string Runtime::dead_letter_path() const { return impl_->core.dead_letter.path(); }
 const Config& Runtime::config() const { return impl_->core.config; }
 std::string Runtime::entity() const { return impl_->core.entity; }
 std::string Runtime::project_name() const { return impl_->core.project; }

@@ -100,6 +100,9 @@ void SaveCell::mark_committed() {
 Claim claim_cell(const Value& v, uint64_t runtime_id) {
   const Node* node = v.node();
   auto* fresh = new SaveCell(runtime_id);
+  // The node holds one cell per runtime that met it, in a list that only grows (a CAS on
+  // the head slot, then on each cell's next_runtime): an instance shared by two runtimes
+  // (an op defined once, used by each) is saved once per runtime, not once per use.
   NodeAttachment* attached = nullptr;
   if (node->attachment.compare_exchange_strong(attached, fresh, std::memory_order_acq_rel,
                                                std::memory_order_acquire)) {
@@ -107,13 +110,18 @@ Claim claim_cell(const Value& v, uint64_t runtime_id) {
     return Claim{CellRef(fresh), true};
   }
   // Only the runtime attaches anything to a node, and only SaveCells.
-  auto* expected = static_cast<SaveCell*>(attached);
-  if (expected->runtime_id == runtime_id) {
-    delete fresh;
-    return Claim{CellRef(expected), false};
+  auto* cell = static_cast<SaveCell*>(attached);
+  for (;;) {
+    if (cell->runtime_id == runtime_id) {
+      delete fresh;
+      return Claim{CellRef(cell), false};
+    }
+    SaveCell* next = nullptr;
+    if (cell->next_runtime.compare_exchange_strong(next, fresh, std::memory_order_acq_rel,
+                                                   std::memory_order_acquire))
+      return Claim{CellRef(fresh), true};  // the list keeps fresh's first reference
+    cell = next;  // another runtime appended first: look at its cell
   }
-  // Claimed by another runtime: refs there name another project. Resolve a private cell.
-  return Claim{CellRef(fresh, /*adopt=*/true), true};
 }
 
 }  // namespace detail

@@ -50,7 +50,11 @@ struct SaveCell final : NodeAttachment {
   void release() {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
-  void release_from_node() noexcept override { release(); }
+  // The node drops its reference on this cell and on the cells of other runtimes after it.
+  void release_from_node() noexcept override {
+    if (SaveCell* next = next_runtime.load(std::memory_order_acquire)) next->release_from_node();
+    release();
+  }
 
   // Pushes w unless the cell is resolved. Returns false (and leaves w with the caller)
   // when it is: the caller then reads the result directly.
@@ -74,6 +78,8 @@ struct SaveCell final : NodeAttachment {
 
   const uint64_t runtime_id;
   std::atomic<uint32_t> refs{1};
+  // The same instance's cell in the next runtime that met it (see claim_cell).
+  std::atomic<SaveCell*> next_runtime{nullptr};
 
  private:
   void close_and_notify();

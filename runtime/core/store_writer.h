@@ -3,7 +3,8 @@
 //
 // Delivery: a batch that fails transiently (the store says unavailable, resource exhausted
 // or deadline exceeded: a locked database, a full disk, an I/O error) is kept whole and
-// retried with exponential back-off and full jitter until store_retry_timeout; meanwhile
+// retried with exponential back-off and jitter until store_retry_timeout (then it, and
+// everything queued behind it, is given up: the store has been failing that long); meanwhile
 // the queue keeps draining into the backlog, so nobody upstream waits. A request that
 // cannot be written (refused as invalid, still failing after its retries, or unwritten
 // when the writer is stopped) goes to the dead-letter sink with its reason, and is counted

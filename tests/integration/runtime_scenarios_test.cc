@@ -12,6 +12,7 @@
 #include <weft/store.h>
 
 #include "runtime/cli/eval_workload.h"
+#include "runtime/core/dead_letter.h"
 #include "tests/support/test_support.h"
 
 namespace weft {
@@ -188,6 +189,7 @@ TEST(RuntimeScenarios, StoreFailureOnCallEndIsReportedAndTheRestLands) {
   ErrorLog errors;
   Config cfg = test_config(store);
   cfg.on_error = errors.sink();
+  cfg.dead_letter_path = store.path() + ".dl.jsonl";
   auto sqlite = open_sqlite_store(store.path());
   ASSERT_TRUE(sqlite.is_ok()) << sqlite.error();
   // The failing call's id is only known after start: build the store around a holder.
@@ -229,6 +231,16 @@ TEST(RuntimeScenarios, StoreFailureOnCallEndIsReportedAndTheRestLands) {
   EXPECT_EQ(db.count("SELECT count(*) FROM calls WHERE id='" + good.id().str() + "' AND ended_at IS NOT NULL"), 1);
   EXPECT_EQ(db.count("SELECT count(*) FROM calls WHERE id='" + bad.id().str() + "' AND ended_at IS NULL"), 1);
   EXPECT_EQ(db.count("SELECT count(*) FROM objects WHERE object_id='Answer'"), 2);
+  // Refused as invalid: not retried, kept at once with its reason and request.
+  EXPECT_EQ(s.store_retries, 0u);
+  EXPECT_EQ(s.dead_lettered, 1u);
+  auto kept = DeadLetterFile::read(cfg.dead_letter_path);
+  ASSERT_TRUE(kept.is_ok()) << kept.error();
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].kind, "call_end");
+  EXPECT_EQ((*kept)[0].code, StatusCode::kInvalidArgument);
+  EXPECT_EQ((*kept)[0].attempts, 1u);
+  EXPECT_EQ(std::get<CallEndRequest>((*kept)[0].request).id, bad.id().str());
 }
 
 // (e) finish returns before the deferred work (saving the output, writing call_end) runs.

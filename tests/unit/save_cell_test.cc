@@ -89,7 +89,7 @@ TEST(SaveCellClaim, FirstClaimOwnsSecondClaimOfTheSameRuntimeSharesTheCell) {
   EXPECT_NE(other.cell.get(), first.cell.get());
 }
 
-TEST(SaveCellClaim, AnotherRuntimeGetsAPrivateCellThatItOwns) {
+TEST(SaveCellClaim, AnotherRuntimeGetsACellOfItsOwnThatItOwns) {
   Value v = fresh_object();
   Claim a = claim_cell(v, kRuntimeA);
   ASSERT_TRUE(a.owner);
@@ -99,8 +99,13 @@ TEST(SaveCellClaim, AnotherRuntimeGetsAPrivateCellThatItOwns) {
   ASSERT_TRUE(b.cell);
   EXPECT_NE(b.cell.get(), a.cell.get());
   EXPECT_EQ(b.cell->runtime_id, kRuntimeB);
-  // Not attached to the node: the claim's reference is the only one.
-  EXPECT_EQ(b.cell->refs.load(), 1u);
+  // Attached to the node after runtime A's: the node's reference and the claim's.
+  EXPECT_EQ(b.cell->refs.load(), 2u);
+  // A second meeting in runtime B shares B's cell (it used to get yet another private one,
+  // so an op used from two runtimes was saved again by every call of the second).
+  Claim b_again = claim_cell(v, kRuntimeB);
+  EXPECT_FALSE(b_again.owner);
+  EXPECT_EQ(b_again.cell.get(), b.cell.get());
   // The node still carries runtime A's cell, untouched.
   EXPECT_EQ(a.cell->refs.load(), 2u);
   Claim a_again = claim_cell(v, kRuntimeA);
