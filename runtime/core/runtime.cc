@@ -86,7 +86,16 @@ SavedRef RuntimeImpl::refused_ref(RefusedBecause why, const std::string& message
 namespace {
 std::shared_ptr<Store> open_store(const Config& cfg) {
   if (cfg.store) return cfg.store;
+  // A database another process holds locked may clear up: retry like a failed batch
+  // (application thread, in the constructor: waiting here blocks no worker).
+  auto deadline = std::chrono::steady_clock::now() + cfg.store_retry_timeout;
+  auto backoff = std::chrono::milliseconds(10);
   auto s = open_sqlite_store(cfg.store_path);
+  while (!s && s.code() == StatusCode::kUnavailable && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+    s = open_sqlite_store(cfg.store_path);
+  }
   if (!s) throw StatusError(s.status().with_context("cannot open store '" + cfg.store_path + "'"));
   return std::shared_ptr<Store>(std::move(s.value()));
 }
