@@ -108,6 +108,11 @@ TEST(RuntimeMemoryCap, MaxMemoryBytesIsExactAndCounted) {
 // overhead while paused, and comes back close to where it was once the store drained.
 // (Machine-independent bounds, no timing: RSS is a count of pages.)
 TEST(RuntimeMemoryCap, RssStaysUnderTheCapAndReturnsAfterFlush) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // A sanitizer's shadow memory and quarantine (ASan keeps 256 MiB of freed memory) make RSS
+  // measure the sanitizer, not weft: the bounds hold only in a plain build.
+  GTEST_SKIP() << "RSS bounds are not meaningful under a sanitizer";
+#endif
   TempStore store;
   Config cfg = test_config(store);
   ErrorLog errors;
