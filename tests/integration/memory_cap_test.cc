@@ -19,11 +19,7 @@ using testing::Db;
 using testing::ErrorLog;
 using testing::TempStore;
 using testing::test_config;
-
-const Value& test_op() {
-  static const Value op = make_op("step", "def step(i): ...\n");
-  return op;
-}
+using testing::test_op;
 
 uint64_t rss_bytes() {
   long pages = 0, resident = 0;

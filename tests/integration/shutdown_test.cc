@@ -24,11 +24,7 @@ using testing::Db;
 using testing::ErrorLog;
 using testing::TempStore;
 using testing::test_config;
-
-const Value& test_op() {
-  static const Value op = make_op("step", "def step(i): ...\n");
-  return op;
-}
+using testing::test_op;
 
 // 50,000 calls into a paused store, then a shutdown with too short a deadline, then the
 // destructor: nothing crashes, shutdown says it did not complete, and every request is

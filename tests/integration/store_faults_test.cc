@@ -26,11 +26,7 @@ using testing::Db;
 using testing::ErrorLog;
 using testing::TempStore;
 using testing::test_config;
-
-const Value& test_op() {
-  static const Value op = make_op("step", "def step(i): ...\n");
-  return op;
-}
+using testing::test_op;
 
 void trace(Runtime& rt, int n) {
   for (int i = 0; i < n; ++i) {

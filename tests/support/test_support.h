@@ -97,6 +97,12 @@ class ErrorLog {
   std::vector<std::string> lines_;
 };
 
+// One op for tests that trace many calls of the same thing.
+inline const Value& test_op() {
+  static const Value op = make_op("step", "def step(i): ...\n");
+  return op;
+}
+
 // Config for a test runtime writing to `store`; errors are collected, not printed.
 inline Config test_config(const TempStore& store) {
   Config c;
