@@ -35,6 +35,7 @@ TEST(RuntimeShutdown, PausedStoreShortDeadlineThenDestroy) {
   Config cfg = test_config(store);
   cfg.on_error = errors.sink();
   cfg.dead_letter_path = store.path() + ".dl.jsonl";
+  cfg.error_report_interval = std::chrono::hours(1);  // aggregation by cause, not by time
   constexpr int kCalls = 50'000;
   uint64_t dead_lettered = 0, failures = 0;
   {

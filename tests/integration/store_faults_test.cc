@@ -120,6 +120,7 @@ TEST(StoreFaults, PersistentFailureIsDeadLetteredWithExactCounts) {
   cfg.dead_letter_path = store.path() + ".dl.jsonl";
   cfg.store_retry_timeout = 200ms;
   cfg.store_batch_size = 500;
+  cfg.error_report_interval = std::chrono::hours(1);  // aggregation by cause, not by time
   Runtime rt(cfg);
   trace(rt, 3000);
   FlushResult r = rt.flush(120s);
