@@ -81,9 +81,13 @@ void ObjectKind::finish(ValueActorState<ObjectKind>& st) {
   req.refs = st.deps->ref_uris();
   req.created_at_us = now_unix_micros();
   std::string uri = is_op ? st.core->op_ref(*name, digest) : st.core->object_ref(*name, digest);
-  // Submit before resolving: a parent that learns the digest finds the write queued.
+  // Submit before resolving: a parent that learns the digest finds the write queued. A
+  // derived unit is held until the cell is resolved: the writer may commit (and release the
+  // save's own token) first, and a flush must not return before SavedRef::ready().
+  WorkToken until_resolved = job.token.derive();
   st.core->writer.submit(StoreItem{std::move(req), std::move(job.token), st.cell});
   st.cell->resolve(std::move(uri), std::move(digest));
+  until_resolved.reset();
 }
 
 }  // namespace

@@ -32,8 +32,11 @@ struct TableKind {
     req.digest = table_digest(req.row_digests);
     std::string digest = req.digest;
     std::string uri = st.core->table_ref(digest);
+    // As in object_actor: a flush must not return before the cell is resolved.
+    WorkToken until_resolved = st.job->token.derive();
     st.core->writer.submit(StoreItem{std::move(req), std::move(st.job->token), st.cell});
     st.cell->resolve(std::move(uri), std::move(digest));
+    until_resolved.reset();
   }
 };
 
