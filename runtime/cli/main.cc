@@ -73,34 +73,6 @@ int fail(std::string_view command, std::string_view message) {
   return kExitUsage;
 }
 
-int run_on_stdin(std::string_view command, bool lines, uint64_t max_input,
-                 const std::function<int(std::string_view, size_t, std::string&)>& one) {
-  std::string input;
-  switch (read_stdin(input, max_input)) {
-    case StdinRead::kOk: break;
-    case StdinRead::kError: return fail(command, "cannot read stdin");
-    case StdinRead::kTooLarge:
-      return fail(command, "input exceeds --max-input (" + std::to_string(max_input) + " bytes)");
-  }
-  std::string out;
-  int rc = 0;
-  if (!lines) {
-    rc = one(input, 0, out);
-  } else {
-    rc = for_each_line(input, [&](std::string_view line, size_t line_no) {
-      const int r = one(line, line_no, out);
-      if (out.size() >= (1 << 20)) {
-        write_stdout(out);
-        out.clear();
-      }
-      return r;
-    });
-  }
-  write_stdout(out);
-  const int flush_rc = finish_stdout(command);
-  return rc != 0 ? rc : flush_rc;
-}
-
 bool write_stdout(std::string_view bytes) {
   return std::fwrite(bytes.data(), 1, bytes.size(), stdout) == bytes.size();
 }

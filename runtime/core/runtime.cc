@@ -36,7 +36,10 @@ thread_local size_t t_slots_next = 0;
 ProducerSlot* RuntimeImpl::enter() {
   ProducerSlot* slot = nullptr;
   for (auto& e : t_slots)
-    if (e.runtime_id == core.runtime_id) slot = e.slot;
+    if (e.runtime_id == core.runtime_id) {
+      slot = e.slot;
+      break;
+    }
   if (slot == nullptr) {
     std::lock_guard<std::mutex> lock(slots_mu);
     slots.push_back(std::make_unique<ProducerSlot>(queue));

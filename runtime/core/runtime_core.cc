@@ -91,15 +91,18 @@ Status validate_project_id(const std::string& id) {
     if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') continue;
     char32_t cp = 0;
     decode(i, cp);
-    return reject("the entity may contain only lowercase letters, digits, '-' and '_' (found " +
-                  (cp >= 0x80 ? "U+" + hex(cp, 4) : "'" + std::string(1, c) + "'") + ")");
+    std::string found = "the entity may contain only lowercase letters, digits, '-' and '_' (found ";
+    if (cp >= 0x80) found.append("U+").append(hex(cp, 4));
+    else found.append(1, '\'').append(1, c).append(1, '\'');
+    return reject(found.append(")"));
   }
   if (project_chars > kMaxProject)
     return reject("the project name must be at most 128 characters (it has " +
                   std::to_string(project_chars) + ")");
   if (const size_t bad = id.find_first_of("\\#?%:", slash + 1); bad != std::string::npos)
-    return reject("the project name must not contain any of / \\ # ? % : (found '" +
-                  std::string(1, id[bad]) + "')");
+    return reject(std::string("the project name must not contain any of / \\ # ? % : (found '")
+                      .append(1, id[bad])
+                      .append("')"));
   return Status::ok();
 }
 

@@ -2,8 +2,8 @@
 // arbitrary stdin. runtime/cli/cmd_canon.cc and cmd_digest.cc are compiled into this target
 // unchanged and run through their entry points cmd_canon() and cmd_digest(); this file
 // supplies the helpers they call from main.cc (commands.h) over memory instead of
-// stdin/stdout/stderr. run_on_stdin below mirrors main.cc's (keep it so); the line
-// splitting it uses is commands.h's own for_each_line.
+// stdin/stdout/stderr. run_on_stdin itself (run_on_stdin.cc) is compiled in unchanged too;
+// only read_stdin, which it calls, reads the fuzz input here.
 //
 // Each input is fed to eleven modes, and the output must be what the library says it
 // should be: canonical JSON / digests of the value (or of each line), computed here from
@@ -52,30 +52,11 @@ bool write_stdout(std::string_view bytes) {
 
 int finish_stdout(std::string_view) { return kExitOk; }
 
-// main.cc's, with g_io.in for stdin (read_stdin: everything up to max_input bytes).
-int run_on_stdin(std::string_view command, bool lines, uint64_t max_input,
-                 const std::function<int(std::string_view, size_t, std::string&)>& one) {
-  if (g_io.in.size() > max_input) {
-    return fail(command, "input exceeds --max-input (" + std::to_string(max_input) + " bytes)");
-  }
-  const std::string input(g_io.in);
-  std::string out;
-  int rc = 0;
-  if (!lines) {
-    rc = one(input, 0, out);
-  } else {
-    rc = for_each_line(input, [&](std::string_view line, size_t line_no) {
-      const int r = one(line, line_no, out);
-      if (out.size() >= (1 << 20)) {
-        write_stdout(out);
-        out.clear();
-      }
-      return r;
-    });
-  }
-  write_stdout(out);
-  const int flush_rc = finish_stdout(command);
-  return rc != 0 ? rc : flush_rc;
+// stdin is g_io.in, read with main.cc's limit: one byte past max_bytes is kTooLarge.
+StdinRead read_stdin(std::string& out, uint64_t max_bytes) {
+  if (g_io.in.size() > max_bytes) return StdinRead::kTooLarge;
+  out.assign(g_io.in);
+  return StdinRead::kOk;
 }
 
 }  // namespace weft::cli
