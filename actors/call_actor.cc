@@ -63,8 +63,8 @@ Value with_weave_attributes(const Value& user) {
   bool has_weave = false;
   for (const auto& e : entries) has_weave |= e.first == "weave";
   if (!has_weave)
-    entries.emplace_back("weave", Value::dict({{"client", Value::string("weft")},
-                                               {"client_version", Value::string(kVersion)}}));
+    entries.emplace_back("weave", Value::dict({{"client_version", Value::string(kVersion)},
+                                               {"source", Value::string("weft-cpp")}}));
   return Value::dict(std::move(entries));
 }
 

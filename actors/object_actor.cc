@@ -81,6 +81,13 @@ void ObjectKind::finish(ValueActorState<ObjectKind>& st) {
   req.refs = st.deps->ref_uris();
   req.created_at_us = now_unix_micros();
   std::string uri = is_op ? st.core->op_ref(*name, digest) : st.core->object_ref(*name, digest);
+  if (st.core->store_assigns_ref_digests && !req.refs.empty()) {
+    // The server hashes this value with its refs rewritten: its digest comes back with the
+    // answer, and the store writer resolves the cell then (parents keep waiting by message).
+    std::string prefix = uri.substr(0, uri.size() - digest.size());
+    st.core->writer.submit(StoreItem{std::move(req), std::move(job.token), std::move(st.cell), std::move(prefix)});
+    return;
+  }
   // Submit before resolving: a parent that learns the digest finds the write queued. A
   // derived unit is held until the cell is resolved: the writer may commit (and release the
   // save's own token) first, and a flush must not return before SavedRef::ready().

@@ -32,6 +32,12 @@ struct TableKind {
     req.digest = table_digest(req.row_digests);
     std::string digest = req.digest;
     std::string uri = st.core->table_ref(digest);
+    if (st.core->store_assigns_ref_digests && !st.deps->ref_uris().empty()) {
+      // Rows with refs: the server's digest, resolved by the store writer (object_actor.cc).
+      st.core->writer.submit(StoreItem{std::move(req), std::move(st.job->token), std::move(st.cell),
+                                       st.core->table_ref("")});
+      return;
+    }
     // As in object_actor: a flush must not return before the cell is resolved.
     WorkToken until_resolved = st.job->token.derive();
     st.core->writer.submit(StoreItem{std::move(req), std::move(st.job->token), st.cell});

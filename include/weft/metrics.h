@@ -72,6 +72,36 @@ struct StoreMetrics {
   LatencySummary write_latency;  // one sample per batch
 };
 
+// The remote store (include/weft/remote.h), when the runtime traces to a server.
+struct RemoteMetrics {
+  bool enabled = false;
+  std::string url;
+  uint64_t in_flight = 0;      // HTTP requests sent and not yet answered
+  uint64_t handed_over = 0;    // store requests the remote store holds, not yet acknowledged
+  uint64_t bytes_sent = 0;     // request bodies, retries included
+  struct Answers {
+    std::string route;   // "/obj/create", "/table/create", "/table/create_from_digests",
+                         // "/files/create", "/call/upsert_batch"
+    std::string status;  // "2xx", "4xx", "5xx", "error" (no answer: refused, dropped, timed out)
+    uint64_t count = 0;
+  };
+  std::vector<Answers> answers;  // only the non-zero ones
+  // Requests sent again, by cause: "429", "5xx", "timeout", "connection".
+  std::vector<std::pair<std::string, uint64_t>> retries;
+  uint64_t splits = 0;           // batches split in halves (413, or refused as a whole)
+  uint64_t conflicts_409 = 0;    // expected_digest refused: resent, the server's digest used
+  uint64_t auth_failures = 0;    // 401/403 answers
+  uint64_t rejected = 0;         // requests the server refused (dead-lettered)
+  uint64_t kept = 0;             // requests given up here and left in the outbox
+  uint64_t replayed = 0;         // requests an earlier process left in the outbox
+  uint64_t replay_delivered = 0;
+  uint64_t call_batches = 0;     // /call/upsert_batch requests
+  uint64_t outbox_depth = 0;
+  uint64_t outbox_bytes = 0;
+  uint64_t digest_round_trips = 0;  // values whose digest the server assigned (waited on)
+  LatencySummary latency;           // per answered request
+};
+
 struct MetricsSnapshot {
   std::vector<KindMetrics> kinds;
   uint64_t handoff_queue_depth = 0;  // events queued for the dispatcher
@@ -92,6 +122,7 @@ struct MetricsSnapshot {
   uint64_t errors_reported = 0;
   uint64_t scheduler_threads = 0;
   StoreMetrics store;
+  RemoteMetrics remote;
   std::vector<InstanceMetrics> deepest;  // live actors with the deepest mailboxes
   std::vector<InstanceMetrics> oldest;   // live actors waiting the longest
 

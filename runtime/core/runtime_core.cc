@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "runtime/stores/async_store.h"
+
 namespace weft {
 
 namespace {
@@ -142,6 +144,10 @@ RuntimeCore::RuntimeCore(Config cfg, std::shared_ptr<Store> store)
       project(part(config.project, false)),
       ref_prefix("weave:///" + config.project + "/"),
       runtime_id(g_next_runtime_id.fetch_add(1)),
+      store_assigns_ref_digests([&] {
+        auto* async = dynamic_cast<AsyncStore*>(store.get());
+        return async != nullptr && async->assigns_ref_digests();
+      }()),
       tracker(static_cast<uint64_t>(config.max_outstanding),
               config.max_memory_bytes == 0 ? WorkTracker::kMaxBytes : config.max_memory_bytes),
       errors(config.on_error, config.error_report_interval),

@@ -32,6 +32,10 @@ class RuntimeCore {
   const std::string project;
   const std::string ref_prefix;  // "weave:///entity/project/"
   const uint64_t runtime_id;     // unique per process, never reused
+  // The store assigns the digest of a value that holds refs (the remote store: the server
+  // rewrites refs before hashing). Then its actor hands the request over unresolved and the
+  // store writer resolves the cell from the answer (runtime/stores/async_store.h).
+  const bool store_assigns_ref_digests;
 
   Metrics metrics;  // before the writer: it records into it
   WorkTracker tracker;

@@ -38,7 +38,10 @@ StoreWriter::StoreWriter(std::shared_ptr<Store> store, StoreWriterOptions option
       tracker_(tracker),
       report_(std::move(report)),
       latency_(latency),
-      queue_(std::make_unique<Queue>()) {}
+      queue_(std::make_unique<Queue>()) {
+  async_ = dynamic_cast<AsyncStore*>(store_.get());
+  if (async_) async_->set_reporter(report_);
+}
 
 StoreWriter::~StoreWriter() {
   if (thread_.joinable()) stop(std::chrono::steady_clock::now());
@@ -92,6 +95,7 @@ void StoreWriter::run() {
     // While paused (or backing off) the queue is still drained into the backlog, so its
     // depth is known and the queue's blocks are recycled; nothing upstream waits.
     bool got = drain_queue(options_.batch_size);
+    if (async_ && collect_async()) got = true;
     bool paused = paused_.load(std::memory_order_acquire);
     bool have_work = !batch_items_.empty() || !backlog_.empty();
     bool due = batch_items_.empty() || std::chrono::steady_clock::now() >= next_attempt_;
@@ -111,9 +115,18 @@ void StoreWriter::run() {
       write_batch();
       continue;
     }
-    if (stopping_.load(std::memory_order_acquire) && !have_work && queue_->q.size_approx() == 0)
+    if (stopping_.load(std::memory_order_acquire) && !have_work && queue_->q.size_approx() == 0 &&
+        in_flight_.empty())
       break;
     if (!got) idle.wait();  // nothing to do, paused, or backing off: poll again a little later
+  }
+  if (async_) {
+    // Stopped with answers outstanding (the deadline passed): the store ends them now.
+    collect_async();
+    async_results_.clear();
+    async_->abandon(async_results_);
+    for (auto& r : async_results_) complete(r);
+    async_results_.clear();
   }
   unwritten_ = keep_leftovers();
   stopped_.store(true, std::memory_order_release);
@@ -147,11 +160,68 @@ std::string StoreWriter::keep_late_submissions() {
   return keep_leftovers();
 }
 
+void StoreWriter::hand_over() {
+  async_items_.clear();
+  for (auto& r : batch_requests_) async_items_.push_back(AsyncItem{next_ticket_++, std::move(r)});
+  async_->send(async_items_, results_);
+  for (size_t i = 0; i < async_items_.size(); ++i)
+    if (i >= results_.size() || !results_[i].is_ok())
+      batch_requests_[i] = std::move(async_items_[i].request);  // refused: left in place
+}
+
+bool StoreWriter::collect_async() {
+  async_results_.clear();
+  if (async_->poll(async_results_) == 0) return false;
+  for (auto& r : async_results_) complete(r);
+  async_results_.clear();
+  return true;
+}
+
+void StoreWriter::complete(AsyncResult& r) {
+  auto it = in_flight_.find(r.ticket);
+  if (it == in_flight_.end()) {
+    // Not ours: the store's replay of what an earlier process left in its outbox. Nobody
+    // waits for it, but what failed for good is kept here like any failure.
+    if (!r.status.is_ok() && !r.kept && r.request) {
+      StoreItem orphan;
+      orphan.request = *r.request;
+      give_up(orphan, *r.request, r.status, 0, false);
+      done_.fetch_sub(1, std::memory_order_relaxed);  // it was never submitted here
+    }
+    return;
+  }
+  StoreItem item = std::move(it->second);
+  in_flight_.erase(it);
+  in_flight_count_.fetch_sub(1, std::memory_order_relaxed);
+  const size_t kind = item.request.index();  // moved from, but still that alternative
+  if (r.status.is_ok()) {
+    if (!item.resolve_prefix.empty() && item.cell && !item.cell->resolved()) {
+      store_digests_.fetch_add(1, std::memory_order_relaxed);
+      item.cell->resolve(item.resolve_prefix + r.digest, r.digest);
+    }
+    mark_written(item, kind);
+    return;
+  }
+  give_up(item, r.request ? *r.request : item.request, r.status, 0, r.kept);
+}
+
+void StoreWriter::mark_written(StoreItem& item, size_t kind) {
+  written_[kind].fetch_add(1, std::memory_order_relaxed);
+  tracker_.record_written(item.token.epoch());
+  if (item.cell) item.cell->mark_committed();
+  item.token.reset();
+  done_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void StoreWriter::write_batch() {
   results_.clear();
   int64_t t0 = steady_now_ns();
-  store_->write_batch(batch_requests_, results_);
-  if (latency_ != nullptr) latency_->record(static_cast<uint64_t>(steady_now_ns() - t0));
+  if (async_) {
+    hand_over();
+  } else {
+    store_->write_batch(batch_requests_, results_);
+    if (latency_ != nullptr) latency_->record(static_cast<uint64_t>(steady_now_ns() - t0));
+  }
   batches_.fetch_add(1, std::memory_order_relaxed);
 
   // Written and permanently failed requests are done; transient failures stay for a retry.
@@ -159,12 +229,11 @@ void StoreWriter::write_batch() {
   Status transient;
   for (size_t i = 0; i < batch_items_.size(); ++i) {
     Status r = i < results_.size() ? results_[i] : Status::internal("store returned no result");
-    if (r.is_ok()) {
-      written_[batch_requests_[i].index()].fetch_add(1, std::memory_order_relaxed);
-      tracker_.record_written(batch_items_[i].token.epoch());
-      if (batch_items_[i].cell) batch_items_[i].cell->mark_committed();
-      batch_items_[i].token.reset();
-      done_.fetch_add(1, std::memory_order_relaxed);
+    if (r.is_ok() && async_) {
+      in_flight_.emplace(async_items_[i].ticket, std::move(batch_items_[i]));
+      in_flight_count_.fetch_add(1, std::memory_order_relaxed);
+    } else if (r.is_ok()) {
+      mark_written(batch_items_[i], batch_requests_[i].index());
     } else if (is_transient(r.code())) {
       if (transient.is_ok()) transient = r;
       if (kept != i) {
@@ -212,27 +281,41 @@ void StoreWriter::finish_batch() {
 }
 
 void StoreWriter::give_up(size_t i, const Status& reason, uint32_t attempts) {
-  const StoreRequest& req = batch_requests_[i];
+  give_up(batch_items_[i], batch_requests_[i], reason, attempts, false);
+}
+
+void StoreWriter::give_up(StoreItem& item, const StoreRequest& req, const Status& reason,
+                          uint32_t attempts, bool kept_by_store) {
   const size_t kind = req.index();
   failures_.fetch_add(1, std::memory_order_relaxed);
   failed_[kind].fetch_add(1, std::memory_order_relaxed);
-  tracker_.record_failed(batch_items_[i].token.epoch());
-  Status kept = dead_letter_ ? dead_letter_(req, reason, attempts)
-                             : Status::failed_precondition("no dead-letter file");
+  if (item.token) tracker_.record_failed(item.token.epoch());  // none: an earlier process's
   const std::string what = std::string(request_kind_name(req)) + " " + status_code_name(reason.code());
-  if (kept.is_ok()) {
-    dead_lettered_.fetch_add(1, std::memory_order_relaxed);
-    report_("store failed " + what, "store " + store_->describe() + ": " + request_kind_name(req) +
-                                        " not written (kept in the dead-letter file): " + reason.message());
+  if (kept_by_store) {
+    // Still durable where the store keeps it: dead-lettering it too would deliver it twice.
+    kept_by_store_.fetch_add(1, std::memory_order_relaxed);
+    report_("store kept " + what, "store " + store_->describe() + ": " + request_kind_name(req) +
+                                      " not delivered yet (kept for a later delivery): " + reason.message());
   } else {
-    lost_.fetch_add(1, std::memory_order_relaxed);
-    report_("store lost " + what, "store " + store_->describe() + ": " + request_kind_name(req) +
-                                      " not written and LOST (dead-letter file: " + kept.message() +
-                                      "): " + reason.message());
+    Status kept = dead_letter_ ? dead_letter_(req, reason, attempts)
+                               : Status::failed_precondition("no dead-letter file");
+    if (kept.is_ok()) {
+      dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+      report_("store failed " + what, "store " + store_->describe() + ": " + request_kind_name(req) +
+                                          " not written (kept in the dead-letter file): " + reason.message());
+    } else {
+      lost_.fetch_add(1, std::memory_order_relaxed);
+      report_("store lost " + what, "store " + store_->describe() + ": " + request_kind_name(req) +
+                                        " not written and LOST (dead-letter file: " + kept.message() +
+                                        "): " + reason.message());
+    }
   }
+  // A value waiting for the store's digest will not get one: its parents must hear now.
+  if (!item.resolve_prefix.empty() && item.cell && !item.cell->resolved())
+    item.cell->fail(std::string(request_kind_name(req)) + " failed: " + reason.message());
   // Failed for good: pins on the cell are released, and flush counts the request as failed.
-  if (batch_items_[i].cell) batch_items_[i].cell->mark_committed();
-  batch_items_[i].token.reset();
+  if (item.cell) item.cell->mark_committed();
+  item.token.reset();
   done_.fetch_add(1, std::memory_order_relaxed);
 }
 

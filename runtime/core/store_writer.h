@@ -9,6 +9,10 @@
 // cannot be written (refused as invalid, still failing after its retries, or unwritten
 // when the writer is stopped) goes to the dead-letter sink with its reason, and is counted
 // as failed against its flush epoch. Every request ends as exactly one of written or failed.
+//
+// With an AsyncStore (the remote store) a batch is handed over rather than written: what the
+// store accepts waits in in_flight_ under a ticket until the store reports its end (polled
+// on this thread), and only then is it written or failed; the store retries on its own.
 #pragma once
 
 #include <array>
@@ -23,9 +27,12 @@
 #include <thread>
 #include <vector>
 
+#include <unordered_map>
+
 #include <weft/store.h>
 
 #include "runtime/core/save_cell.h"
+#include "runtime/stores/async_store.h"
 #include "runtime/core/work_tracker.h"
 #include "runtime/metrics/metrics_registry.h"
 
@@ -35,6 +42,10 @@ struct StoreItem {
   StoreRequest request;
   WorkToken token;         // released once the request is written (or has failed)
   detail::CellRef cell;    // the cell whose write this is: marked committed afterwards
+  // Non-empty: the store assigns this value's digest (an AsyncStore whose server rewrites
+  // refs before hashing), and the writer resolves `cell` with ref URI resolve_prefix +
+  // digest when the answer arrives (or fails it). Empty: the actor resolved the cell.
+  std::string resolve_prefix = {};
   bool wake_only = false;  // no request: wakes the writer (resume, stop)
 };
 
@@ -90,18 +101,32 @@ class StoreWriter {
   bool retrying() const { return retrying_.load(std::memory_order_relaxed); }
   uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
   uint64_t queue_depth() const;
+  const Store& store() const { return *store_; }
+  // Handed to an asynchronous store and not yet acknowledged.
+  uint64_t in_flight() const { return in_flight_count_.load(std::memory_order_relaxed); }
+  // Values whose digest the store assigned (a round trip waited on).
+  uint64_t store_digests() const { return store_digests_.load(std::memory_order_relaxed); }
+  // Failed here but still held by the store for a later delivery (the remote outbox).
+  uint64_t kept_by_store() const { return kept_by_store_.load(std::memory_order_relaxed); }
 
  private:
   void run();
   bool drain_queue(size_t max);  // queue -> backlog; false if nothing came
   void write_batch();            // one batch (new, or the one being retried)
   void give_up(size_t i, const Status& reason, uint32_t attempts);
+  void give_up(StoreItem& item, const StoreRequest& req, const Status& reason, uint32_t attempts,
+               bool kept_by_store);
+  void mark_written(StoreItem& item, size_t kind);
+  void hand_over();             // write_batch()'s store call, for an AsyncStore
+  bool collect_async();         // the AsyncStore's ends; false if none came
+  void complete(AsyncResult& r);
   void finish_batch();
   void give_up_all(const Status& reason);
   std::string keep_leftovers();  // writer thread, or any one thread once it has stopped
   void wake();
 
   std::shared_ptr<Store> store_;
+  AsyncStore* async_ = nullptr;  // store_, when it is asynchronous
   const StoreWriterOptions options_;
   WorkTracker& tracker_;
   ErrorSink report_;
@@ -115,6 +140,10 @@ class StoreWriter {
   std::vector<StoreRequest> batch_requests_;  // their requests, contiguous for Store
   std::vector<Status> results_;
   uint32_t attempts_ = 0;
+  std::unordered_map<uint64_t, StoreItem> in_flight_;  // ticket -> item (request: the store's)
+  uint64_t next_ticket_ = 1;
+  std::vector<AsyncItem> async_items_;
+  std::vector<AsyncResult> async_results_;
   std::chrono::steady_clock::time_point first_failure_, next_attempt_;
   std::minstd_rand jitter_{0x5eed};
   std::thread thread_;
@@ -132,6 +161,9 @@ class StoreWriter {
   std::atomic<uint64_t> lost_{0};
   std::atomic<uint64_t> retries_{0};
   std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> in_flight_count_{0};
+  std::atomic<uint64_t> store_digests_{0};
+  std::atomic<uint64_t> kept_by_store_{0};
   std::string unwritten_;  // set by the writer thread before it exits
 };
 

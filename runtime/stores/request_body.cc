@@ -50,7 +50,10 @@ namespace {
 // Appends `"key":value` pairs to one JSON object; the caller writes the braces.
 class FieldWriter {
  public:
-  explicit FieldWriter(std::string& out) : out_(out) {}
+  // omit_absent: an unset optional field is left out rather than written as null (Weave's
+  // request models refuse nothing for that, and it is what the official clients send).
+  explicit FieldWriter(std::string& out, bool omit_absent = false)
+      : out_(out), omit_absent_(omit_absent) {}
 
   void key(std::string_view k) {
     if (!first_) out_ += ',';
@@ -64,10 +67,12 @@ class FieldWriter {
   }
   void opt_str(std::string_view k, const std::optional<std::string>& v) {
     if (v) return str(k, *v);
+    if (omit_absent_) return;
     key(k);
     out_ += "null";
   }
   void opt_int(std::string_view k, const std::optional<int64_t>& v) {
+    if (!v && omit_absent_) return;
     key(k);
     out_ += v ? std::to_string(*v) : "null";
   }
@@ -89,22 +94,30 @@ class FieldWriter {
 
  private:
   std::string& out_;
+  const bool omit_absent_;
   bool first_ = true;
 };
 
-void body(const ObjCreateRequest& r, std::string& out) {
+// How a body is rendered: as the dead-letter file and docs show it (every field), or as the
+// remote store sends it (wire_body_json).
+struct Style {
+  bool wire = false;
+  bool expected_digest = true;
+};
+
+void body(const ObjCreateRequest& r, std::string& out, Style style) {
   out += "{\"obj\":{";
-  FieldWriter f(out);
+  FieldWriter f(out, style.wire);
   f.str("project_id", r.project_id);
   f.str("object_id", r.object_id);
   f.raw("val", r.val_json, "null");
-  f.str("expected_digest", r.digest);
+  if (style.expected_digest) f.str("expected_digest", r.digest);
   out += "}}";
 }
 
-void body(const TableCreateRequest& r, std::string& out) {
+void body(const TableCreateRequest& r, std::string& out, Style style) {
   out += "{\"table\":{";
-  FieldWriter f(out);
+  FieldWriter f(out, style.wire);
   f.str("project_id", r.project_id);
   f.key("rows");
   out += '[';
@@ -116,11 +129,11 @@ void body(const TableCreateRequest& r, std::string& out) {
 }
 
 // file_create is multipart on the wire; this renders its form fields for logs and tests.
-void body(const FileCreateRequest& r, std::string& out) {
+void body(const FileCreateRequest& r, std::string& out, Style style) {
   out += '{';
-  FieldWriter f(out);
+  FieldWriter f(out, style.wire);
   f.str("project_id", r.project_id);
-  f.str("expected_digest", r.digest);
+  if (style.expected_digest) f.str("expected_digest", r.digest);
   f.key("file");
   out += '{';
   FieldWriter file(out);
@@ -130,9 +143,9 @@ void body(const FileCreateRequest& r, std::string& out) {
   out += "}}";
 }
 
-void body(const CallStartRequest& r, std::string& out) {
+void body(const CallStartRequest& r, std::string& out, Style style) {
   out += "{\"start\":{";
-  FieldWriter f(out);
+  FieldWriter f(out, style.wire);
   f.str("project_id", r.project_id);
   f.str("id", r.id);
   f.str("op_name", r.op_name);
@@ -149,12 +162,12 @@ void body(const CallStartRequest& r, std::string& out) {
   out += "}}";
 }
 
-void body(const CallEndRequest& r, std::string& out) {
+void body(const CallEndRequest& r, std::string& out, Style style) {
   out += "{\"end\":{";
-  FieldWriter f(out);
+  FieldWriter f(out, style.wire);
   f.str("project_id", r.project_id);
   f.str("id", r.id);
-  f.time("started_at", r.started_at_us);
+  if (!style.wire) f.time("started_at", r.started_at_us);  // Weave's end model has none
   f.time("ended_at", r.ended_at_us);
   f.opt_str("exception", r.exception_json);  // a JSON string holding JSON, as Weave sends it
   f.raw("output", r.output_json, "null");
@@ -459,7 +472,13 @@ static_assert(std::is_same_v<std::variant_alternative_t<0, StoreRequest>, ObjCre
 
 std::string request_body_json(const StoreRequest& r) {
   std::string out;
-  std::visit([&out](const auto& req) { body(req, out); }, r);
+  std::visit([&out](const auto& req) { body(req, out, Style{}); }, r);
+  return out;
+}
+
+std::string wire_body_json(const StoreRequest& r, bool expected_digest) {
+  std::string out;
+  std::visit([&](const auto& req) { body(req, out, Style{true, expected_digest}); }, r);
   return out;
 }
 

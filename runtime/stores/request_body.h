@@ -28,6 +28,13 @@ std::optional<size_t> request_kind_index(std::string_view kind);
 // file_create has no JSON body (it is multipart); its form fields are rendered as JSON.
 std::string request_body_json(const StoreRequest& r);
 
+// What the remote store POSTs: request_body_json's body as Weave's request models accept
+// it. Unset optional fields are left out (a root call has no parent_id member), call_end
+// has no started_at (the server's end model has none and refuses extra fields), and
+// expected_digest is sent only when asked for (a value that holds refs gets its digest from
+// the server: docs/COMPATIBILITY.md). file_create: its form fields, as request_body_json.
+std::string wire_body_json(const StoreRequest& r, bool expected_digest);
+
 // request_body_json(r) with one more top-level member, "weft", holding what the Weave body
 // leaves out, so that parse_request_body gives r back field by field (the dead-letter file's
 // body; docs/COMPATIBILITY.md#request-bodies). Strip "weft" before sending it to a server:
