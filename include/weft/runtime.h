@@ -72,9 +72,10 @@ struct RuntimeStats {
   uint64_t file_create = 0;
   uint64_t call_start = 0;
   uint64_t call_end = 0;
-  uint64_t store_failures = 0;   // requests given up (each in the dead-letter file, or lost)
+  uint64_t store_failures = 0;   // requests given up (dead-lettered, kept by the store, or lost)
   uint64_t dead_lettered = 0;    // of those, kept in the dead-letter file
-  uint64_t lost = 0;             // of those, not even the dead-letter file took
+  uint64_t kept_by_store = 0;    // of those, still in the remote store's outbox (replayable)
+  uint64_t lost = 0;             // of those, kept nowhere
   uint64_t store_retries = 0;    // batch attempts that failed transiently and were retried
   bool store_retrying = false;   // a batch is waiting for its next attempt
   uint64_t store_batches = 0;

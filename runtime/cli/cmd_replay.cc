@@ -1,5 +1,6 @@
 // weft replay: writes the requests of dead-letter files into a SQLite store.
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@ namespace {
 constexpr const char* kName = "replay";
 constexpr const char* kUsage =
     "usage: weft replay FILE... [--store PATH] [--project ENTITY/PROJECT]\n"
+    "       weft replay --outbox PATH [--remote URL] [--timeout SECONDS]\n"
     "\n"
     "Writes the requests of dead-letter files (the JSON lines weft keeps for requests its\n"
     "store could not take) into a SQLite store, in file order, 1000 to a transaction.\n"
@@ -27,6 +29,11 @@ constexpr const char* kUsage =
     "\n"
     "  --store PATH      SQLite store file, created if missing (default: weft.db)\n"
     "  --project E/P     only this project's requests; the others are skipped\n"
+    "  --outbox PATH     instead: deliver what a remote store left in its outbox to a Weave\n"
+    "                    trace server (--remote URL, else $WF_TRACE_SERVER_URL, else\n"
+    "                    https://trace.wandb.ai; key from $WANDB_API_KEY or ~/.netrc), retrying\n"
+    "                    for --timeout seconds (default 120); what the server refuses goes to\n"
+    "                    weft-remote.dead-letter.jsonl, what it never acknowledged stays\n"
     "  --help            this text\n"
     "\n"
     "Prints 'replayed 57 requests: obj_create 3, call_start 27, call_end 27; 0 failed',\n"
@@ -110,8 +117,11 @@ const std::string& project_of(const StoreRequest& r) {
 
 }  // namespace
 
+int replay_outbox(const std::string& outbox, const std::string& url, const std::string& dead_letter_path,
+                  std::chrono::seconds timeout);  // cmd_replay_outbox.cc
+
 int cmd_replay(int argc, char** argv) {
-  std::string store_path = "weft.db", project;
+  std::string store_path = "weft.db", project, outbox, remote, timeout_s = "120";
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
@@ -121,12 +131,23 @@ int cmd_replay(int argc, char** argv) {
     }
     int r = flag_value(i, argc, argv, "store", store_path);
     if (r == 0) r = flag_value(i, argc, argv, "project", project);
+    if (r == 0) r = flag_value(i, argc, argv, "outbox", outbox);
+    if (r == 0) r = flag_value(i, argc, argv, "remote", remote);
+    if (r == 0) r = flag_value(i, argc, argv, "timeout", timeout_s);
     if (r < 0) return fail(kName, std::string(a) + " needs a value");
     if (r > 0) continue;
     if (a.substr(0, 2) == "--")
       return fail(kName, "unknown argument '" + std::string(a) + "' (see 'weft replay --help')");
     files.emplace_back(a);
   }
+  if (!outbox.empty()) {
+    if (!files.empty()) return fail(kName, "give either dead-letter FILEs or --outbox, not both");
+    long long timeout = 0;
+    if (!parse_int(timeout_s, 0, 86400, timeout))
+      return fail(kName, "--timeout must be a number of seconds from 0 to 86400 (got '" + timeout_s + "')");
+    return replay_outbox(outbox, remote, "weft-remote.dead-letter.jsonl", std::chrono::seconds(timeout));
+  }
+  if (!remote.empty()) return fail(kName, "--remote goes with --outbox (see 'weft replay --help')");
   if (files.empty()) return fail(kName, "missing FILE (see 'weft replay --help')");
 
   // Every file opens before anything is written: a typo does not leave half a replay.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "runtime/core/runtime_core.h"
+#include "runtime/stores/remote/remote_store.h"
 
 namespace weft {
 
@@ -25,6 +26,34 @@ KindMetrics kind_metrics(const char* name, const KindStats& k, uint64_t threads)
   m.queueing_delay_estimate_ns =
       static_cast<double>(m.mailbox_depth) * m.handler.mean_ns / static_cast<double>(std::max<uint64_t>(1, threads));
   return m;
+}
+
+void fill_remote(RemoteMetrics& m, const RemoteCounters& c, const StoreWriter& w) {
+  m.enabled = true;
+  std::string d = w.store().describe();
+  m.url = d.rfind("remote:", 0) == 0 ? d.substr(7) : d;
+  m.in_flight = load(c.in_flight);
+  m.handed_over = w.in_flight();
+  m.bytes_sent = load(c.bytes_sent);
+  for (size_t r = 0; r < kRemoteRoutes; ++r)
+    for (size_t a = 0; a < kAnswerClasses; ++a)
+      if (uint64_t n = load(c.answers[r][a]))
+        m.answers.push_back({remote_route_path(static_cast<RemoteRoute>(r)),
+                             answer_class_name(static_cast<AnswerClass>(a)), n});
+  for (size_t r = 0; r < kRetryCauses; ++r)
+    m.retries.emplace_back(retry_cause_name(static_cast<RetryCause>(r)), load(c.retries[r]));
+  m.splits = load(c.splits_413);
+  m.conflicts_409 = load(c.conflicts_409);
+  m.auth_failures = load(c.auth_failures);
+  m.rejected = load(c.rejected);
+  m.kept = load(c.kept);
+  m.replayed = load(c.replayed);
+  m.replay_delivered = load(c.replay_delivered);
+  m.call_batches = load(c.call_batches);
+  m.outbox_depth = load(c.outbox_depth);
+  m.outbox_bytes = load(c.outbox_bytes);
+  m.digest_round_trips = w.store_digests();
+  m.latency = c.latency.summary();
 }
 
 }  // namespace
@@ -74,6 +103,8 @@ MetricsSnapshot take_snapshot(const RuntimeCore& core, const HostFigures& host, 
                            : static_cast<double>(s.store.write_latency.sum_ns) / static_cast<double>(sw.processed);
   sw.queueing_delay_estimate_ns = static_cast<double>(sw.mailbox_depth) * per_request;
   s.kinds.push_back(sw);
+
+  if (const RemoteCounters* rc = remote_counters(w.store())) fill_remote(s.remote, *rc, w);
 
   s.handoff_queue_depth = host.handoff_queue_depth;
   s.events_accepted = host.dispatched + host.handoff_queue_depth;

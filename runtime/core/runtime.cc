@@ -329,6 +329,7 @@ RuntimeStats Runtime::stats() const {
   s.call_end = w.written(4);
   s.store_failures = w.failures();
   s.dead_lettered = w.dead_lettered();
+  s.kept_by_store = w.kept_by_store();
   s.lost = w.lost();
   s.store_retries = w.retries();
   s.store_retrying = w.retrying();

@@ -45,6 +45,7 @@ struct RemoteCounters {
   std::atomic<uint64_t> kept{0};            // requests given up here, left in the outbox
   std::atomic<uint64_t> replayed{0};        // requests an earlier process left in the outbox
   std::atomic<uint64_t> replay_delivered{0};
+  std::atomic<uint64_t> replay_ended{0};    // delivered, refused or kept again
   std::atomic<uint64_t> outbox_depth{0};
   std::atomic<uint64_t> outbox_bytes{0};
   std::atomic<uint64_t> call_batches{0};    // /call/upsert_batch requests sent
