@@ -153,29 +153,27 @@ TEST(CredentialsNetrc, MacdefEndsTheEntryAndItsBodyIsNotAPassword) {
   EXPECT_EQ(netrc_password(after_default, "anything"), std::nullopt);
 }
 
-// Known deviations of credentials.cc from its header ("default is used when none
-// matches") and from the readers Weave users have (Python's netrc module, curl), kept
-// disabled until credentials.cc is fixed; each fails today.
+// As the readers Weave users have (Python's netrc module, curl) read netrc:
 //
-// A machine that matches but has no password gets the default's password: Python's netrc
-// returns the matching entry (with no password) and never the default for that host.
-TEST(CredentialsNetrc, DISABLED_MatchedMachineWithoutPasswordDoesNotFallBackToTheDefault) {
+// A machine that matches but has no password does not get the default's password: Python's
+// netrc returns the matching entry (with no password), never the default for that host.
+TEST(CredentialsNetrc, MatchedMachineWithoutPasswordDoesNotFallBackToTheDefault) {
   const std::string netrc =
       "machine api.wandb.ai login user\n"
       "default password key-default\n";
-  EXPECT_EQ(netrc_password(netrc, "api.wandb.ai"), std::nullopt);  // today: "key-default"
+  EXPECT_EQ(netrc_password(netrc, "api.wandb.ai"), std::nullopt);
 }
 
-// A macro's body runs to the next blank line, and curl and Python skip it; credentials.cc
-// only stops matching, so a body line that reads like an entry is taken as one.
-TEST(CredentialsNetrc, DISABLED_MacdefBodyIsSkippedToTheBlankLine) {
+// A macro's body runs to the next blank line, and curl and Python skip it: a body line
+// that reads like an entry is not one.
+TEST(CredentialsNetrc, MacdefBodyIsSkippedToTheBlankLine) {
   const std::string netrc =
       "machine ftp.example.com login anonymous password guest\n"
       "macdef init\n"
       "machine api.wandb.ai password from-the-macro\n"
       "\n"
       "machine api.wandb.ai password key-api\n";
-  EXPECT_EQ(netrc_password(netrc, "api.wandb.ai"), "key-api");  // today: "from-the-macro"
+  EXPECT_EQ(netrc_password(netrc, "api.wandb.ai"), "key-api");
 }
 
 }  // namespace

@@ -19,26 +19,35 @@ std::string url_host(std::string_view url) {
 }
 
 std::optional<std::string> netrc_password(std::string_view text, std::string_view host) {
+  // Tokens, except a macro's body: "macdef NAME" runs to the next blank line (as curl and
+  // Python's netrc read it), and nothing inside it is an entry.
   std::vector<std::string_view> tokens;
   for (size_t i = 0; i < text.size();) {
     while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
     size_t start = i;
     while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    if (i > start) tokens.push_back(text.substr(start, i - start));
+    if (i == start) continue;
+    tokens.push_back(text.substr(start, i - start));
+    if (tokens.back() == "macdef") {
+      const size_t blank = text.find("\n\n", i);
+      i = blank == std::string_view::npos ? text.size() : blank + 2;
+    }
   }
   std::optional<std::string> fallback;
-  bool in_match = false, in_default = false;
+  bool in_match = false, in_default = false, matched = false;
   for (size_t i = 0; i < tokens.size(); ++i) {
     std::string_view t = tokens[i];
     if (t == "machine" && i + 1 < tokens.size()) {
+      if (in_match) return std::nullopt;  // the host's entry had no password: no fallback
       in_match = tokens[++i] == host;
+      matched |= in_match;
       in_default = false;
     } else if (t == "default") {
-      in_match = false;
+      if (in_match) return std::nullopt;
       in_default = true;
     } else if (t == "macdef") {
-      // A macro runs to the next blank line; netrc files with one are rare: stop matching.
-      in_match = in_default = false;
+      if (in_match) return std::nullopt;
+      in_default = false;
     } else if ((t == "password" || t == "login" || t == "account") && i + 1 < tokens.size()) {
       std::string_view v = tokens[++i];
       if (t != "password") continue;
@@ -46,6 +55,7 @@ std::optional<std::string> netrc_password(std::string_view text, std::string_vie
       if (in_default && !fallback) fallback = std::string(v);
     }
   }
+  if (matched) return std::nullopt;
   return fallback;
 }
 

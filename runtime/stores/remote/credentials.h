@@ -12,8 +12,9 @@ namespace weft {
 std::string url_host(std::string_view url);
 
 // The password of `host`'s entry in netrc text (tokens "machine", "login", "password",
-// "default", "macdef" as ftp/curl read them; the first matching machine wins, "default"
-// is used when none matches). nullopt when there is none.
+// "default", "macdef" as curl and Python's netrc read them: the first matching machine
+// wins, even without a password; "default" only when no machine matches; a macdef's body,
+// up to the next blank line, is skipped). nullopt when there is none.
 std::optional<std::string> netrc_password(std::string_view netrc_text, std::string_view host);
 
 }  // namespace weft
