@@ -63,6 +63,41 @@ std::string kind_label(const KindMetrics& k) { return "kind=\"" + k.kind + "\"";
 
 }  // namespace
 
+// The remote store's families (docs/METRICS.md#remote): only when the runtime has one.
+static void render_remote(Exposition& e, const RemoteMetrics& r) {
+  const std::pair<const char*, std::pair<const char*, uint64_t>> scalars[] = {
+      {"weft_remote_in_flight", {"HTTP requests sent to the server and not yet answered.", r.in_flight}},
+      {"weft_remote_handed_over", {"Store requests the remote store holds, not yet acknowledged.", r.handed_over}},
+      {"weft_remote_bytes_sent_total", {"Request body bytes sent, retries included.", r.bytes_sent}},
+      {"weft_remote_splits_total", {"Batches split in halves (413, or refused as a whole).", r.splits}},
+      {"weft_remote_conflicts_total", {"expected_digest refused (409): resent without it.", r.conflicts_409}},
+      {"weft_remote_auth_failures_total", {"401/403 answers (the API key was refused).", r.auth_failures}},
+      {"weft_remote_rejected_total", {"Requests the server refused (dead-lettered).", r.rejected}},
+      {"weft_remote_kept_total", {"Requests given up here and left in the outbox.", r.kept}},
+      {"weft_remote_replayed_total", {"Requests an earlier process left in the outbox.", r.replayed}},
+      {"weft_remote_replay_delivered_total", {"Of those, delivered.", r.replay_delivered}},
+      {"weft_remote_call_batches_total", {"/call/upsert_batch requests sent.", r.call_batches}},
+      {"weft_remote_outbox_depth", {"Requests in the outbox.", r.outbox_depth}},
+      {"weft_remote_outbox_bytes", {"Bytes of the requests in the outbox.", r.outbox_bytes}},
+      {"weft_remote_digest_round_trips_total", {"Values whose digest the server assigned (a round trip waited on).",
+                                                r.digest_round_trips}},
+  };
+  for (const auto& [name, x] : scalars) {
+    const bool counter = std::string_view(name).ends_with("_total");
+    e.family(name, counter ? "counter" : "gauge", x.first);
+    e.sample(name, "", static_cast<double>(x.second));
+  }
+  e.family("weft_remote_answers_total", "counter", "HTTP answers, by route and status class (error: none came).");
+  for (const auto& a : r.answers)
+    e.sample("weft_remote_answers_total", "route=\"" + a.route + "\",status=\"" + a.status + "\"",
+             static_cast<double>(a.count));
+  e.family("weft_remote_retries_total", "counter", "Requests sent again, by cause.");
+  for (const auto& [cause, n] : r.retries)
+    e.sample("weft_remote_retries_total", "cause=\"" + cause + "\"", static_cast<double>(n));
+  e.family("weft_remote_request_seconds", "histogram", "Time from sending a request to its answer.");
+  e.histogram("weft_remote_request_seconds", "", r.latency);
+}
+
 std::string render_prometheus(const MetricsSnapshot& s) {
   Exposition e;
   struct PerKind {
@@ -160,6 +195,7 @@ std::string render_prometheus(const MetricsSnapshot& s) {
                                                       {"call_end", s.store.call_end}};
   for (const auto& [kind, n] : written)
     e.sample("weft_store_requests_written_total", std::string("request=\"") + kind + "\"", static_cast<double>(n));
+  if (s.remote.enabled) render_remote(e, s.remote);
   e.family("weft_events_refused_by_reason_total", "counter", "Events refused, by reason.");
   for (const auto& [why, n] : s.refused_by_reason)
     e.sample("weft_events_refused_by_reason_total", "reason=\"" + why + "\"", static_cast<double>(n));
