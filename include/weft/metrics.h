@@ -81,7 +81,8 @@ struct RemoteMetrics {
   uint64_t bytes_sent = 0;     // request bodies, retries included
   struct Answers {
     std::string route;   // "/obj/create", "/table/create", "/table/create_from_digests",
-                         // "/files/create", "/call/upsert_batch"
+                         // "/files/create", "/call/upsert_batch",
+                         // "/v2/{entity}/{project}/calls/complete", ".../call/start", ".../call/end"
     std::string status;  // "2xx", "4xx", "5xx", "error" (no answer: refused, dropped, timed out)
     uint64_t count = 0;
   };
@@ -95,7 +96,9 @@ struct RemoteMetrics {
   uint64_t kept = 0;             // requests given up here and left in the outbox
   uint64_t replayed = 0;         // requests an earlier process left in the outbox
   uint64_t replay_delivered = 0;
-  uint64_t call_batches = 0;     // /call/upsert_batch requests
+  uint64_t call_batches = 0;     // /call/upsert_batch and /v2/.../calls/complete requests
+  std::string calls_route;       // "upsert_batch" or "complete" (RemoteOptions::calls_route)
+  uint64_t route_switches = 0;   // times the server made the store change calls_route
   uint64_t outbox_depth = 0;
   uint64_t outbox_bytes = 0;
   uint64_t digest_round_trips = 0;  // values whose digest the server assigned (waited on)

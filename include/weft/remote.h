@@ -26,6 +26,15 @@ namespace weft {
 
 class Store;  // <weft/store.h>
 
+// The route finished calls take. kUpsertBatch: /call/upsert_batch, a call's start and end
+// as two items (what the official clients send by default). kComplete:
+// /v2/{entity}/{project}/calls/complete, one item per finished call, and a call still
+// running after show_running_after sends its start alone (/v2/.../call/start) so that it
+// shows while it runs, its end later (/v2/.../call/end). A server answering
+// CALLS_COMPLETE_MODE_REQUIRED switches the store to kComplete; one without the v2 routes
+// (404) switches it back.
+enum class CallsRoute : uint8_t { kUpsertBatch, kComplete };
+
 struct RemoteOptions {
   // The server. Empty: $WF_TRACE_SERVER_URL, else "https://trace.wandb.ai".
   std::string url;
@@ -39,8 +48,10 @@ struct RemoteOptions {
   uint64_t outbox_max_bytes = uint64_t{1} << 30;
   // HTTP requests in flight at once.
   unsigned max_in_flight = 12;
-  // Calls go to /call/upsert_batch; a batch closes at this many items, these many bytes
+  // Calls go in batches (calls_route); a batch closes at this many items, these many bytes
   // (the server's limit is 31 MiB) or this long after its first item, whichever is first.
+  CallsRoute calls_route = CallsRoute::kUpsertBatch;
+  std::chrono::milliseconds show_running_after{1000};
   size_t batch_max_calls = 1000;
   uint64_t max_request_bytes = uint64_t{31} << 20;
   std::chrono::milliseconds batch_interval{20};

@@ -27,7 +27,7 @@ constexpr const char* kName = "demo";
 
 constexpr const char* kUsage =
     "usage: weft demo [--store PATH] [--threads N] [--ops N] [--project ENTITY/PROJECT]\n"
-    "                 [--remote [URL] [--outbox PATH] [--in-flight N]]\n"
+    "                 [--remote [URL] [--outbox PATH] [--in-flight N] [--calls-complete]]\n"
     "                 [--metrics-listen HOST:PORT [--hold]]\n"
     "\n"
     "Runs an evaluation through the runtime into the embedded SQLite store: a dataset of N\n"
@@ -48,6 +48,9 @@ constexpr const char* kUsage =
     "  --outbox PATH     with --remote: the durable outbox (default: weft-outbox.db); what\n"
     "                    is left there is delivered by 'weft replay --outbox PATH'\n"
     "  --in-flight N     with --remote: HTTP requests in flight at once (default: 12)\n"
+    "  --calls-complete  with --remote: send finished calls to /v2/{entity}/{project}/\n"
+    "                    calls/complete (one item per call) rather than /call/upsert_batch;\n"
+    "                    the store also switches by itself when the server requires it\n"
     "  --metrics-listen HOST:PORT\n"
     "                    serve GET /metrics (Prometheus text) there while the demo runs,\n"
     "                    e.g. 127.0.0.1:9464 (port 0: any free port); watch it with\n"
@@ -75,8 +78,8 @@ void print_remote(const RemoteMetrics& m, const RuntimeStats& s) {
   std::printf("\nremote %s:\n", m.url.c_str());
   std::printf("  requests    ");
   for (const auto& a : m.answers) std::printf(" %s %s=%llu", a.route.c_str(), a.status.c_str(), u(a.count));
-  std::printf("\n  batches      %llu /call/upsert_batch, %llu bytes sent, answer p50 %s p99 %s\n",
-              u(m.call_batches), u(m.bytes_sent), format_ns(m.latency.p50_ns).c_str(),
+  std::printf("\n  batches      %llu %s, %llu bytes sent, answer p50 %s p99 %s\n", u(m.call_batches),
+              m.calls_route == "complete" ? "/v2/.../calls/complete" : "/call/upsert_batch", u(m.bytes_sent), format_ns(m.latency.p50_ns).c_str(),
               format_ns(m.latency.p99_ns).c_str());
   std::printf("  retried     ");
   for (const auto& [cause, n] : m.retries) std::printf(" %s=%llu", cause.c_str(), u(n));
@@ -84,6 +87,9 @@ void print_remote(const RemoteMetrics& m, const RuntimeStats& s) {
               u(m.splits), u(m.digest_round_trips), u(m.conflicts_409));
   std::printf("  dead-lettered %llu (refused by the server: %llu); kept in the outbox %llu (depth %llu, %llu bytes)\n",
               u(s.dead_lettered), u(m.rejected), u(m.kept), u(m.outbox_depth), u(m.outbox_bytes));
+  if (m.route_switches > 0)
+    std::printf("  calls route  switched %llu times at the server's word; now %s\n", u(m.route_switches),
+                m.calls_route.c_str());
   if (m.auth_failures > 0) std::printf("  API key refused %llu times (401/403)\n", u(m.auth_failures));
   if (m.replayed > 0)
     std::printf("  replayed     %llu left by an earlier run, %llu delivered\n", u(m.replayed), u(m.replay_delivered));
@@ -94,7 +100,7 @@ void print_remote(const RemoteMetrics& m, const RuntimeStats& s) {
 int cmd_demo(int argc, char** argv) {
   std::string store = "weft.db", threads_s = "2", ops_s = "200", project = "weft/demo", listen;
   std::string outbox = "weft-outbox.db", in_flight_s = "12", remote_url;
-  bool hold = false, remote = false;
+  bool hold = false, remote = false, calls_complete = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -103,6 +109,10 @@ int cmd_demo(int argc, char** argv) {
     }
     if (a == "--hold") {
       hold = true;
+      continue;
+    }
+    if (a == "--calls-complete") {
+      calls_complete = true;
       continue;
     }
     if (a == "--remote" || a.rfind("--remote=", 0) == 0) {  // the URL is optional
@@ -129,6 +139,7 @@ int cmd_demo(int argc, char** argv) {
   long long in_flight = 0;
   if (!parse_int(in_flight_s, 1, 256, in_flight))
     return fail(kName, "--in-flight must be an integer from 1 to 256 (got '" + in_flight_s + "')");
+  if (calls_complete && !remote) return fail(kName, "--calls-complete needs --remote (see 'weft demo --help')");
   if (hold && listen.empty()) return fail(kName, "--hold needs --metrics-listen (see 'weft demo --help')");
   const sigset_t signals = hold_signals();
   if (hold) pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts
@@ -144,6 +155,7 @@ int cmd_demo(int argc, char** argv) {
     ro.url = remote_url;
     ro.outbox_path = outbox;
     ro.max_in_flight = static_cast<unsigned>(in_flight);
+    if (calls_complete) ro.calls_route = CallsRoute::kComplete;
     auto rs = open_remote_store(project, ro);
     if (!rs) return fail(kName, rs.error());
     destination = (*rs)->describe() + " (outbox " + outbox + ")";

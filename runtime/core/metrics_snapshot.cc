@@ -50,6 +50,8 @@ void fill_remote(RemoteMetrics& m, const RemoteCounters& c, const StoreWriter& w
   m.replayed = load(c.replayed);
   m.replay_delivered = load(c.replay_delivered);
   m.call_batches = load(c.call_batches);
+  m.calls_route = c.complete_mode.load(std::memory_order_relaxed) ? "complete" : "upsert_batch";
+  m.route_switches = load(c.route_switches);
   m.outbox_depth = load(c.outbox_depth);
   m.outbox_bytes = load(c.outbox_bytes);
   m.digest_round_trips = w.store_digests();

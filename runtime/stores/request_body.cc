@@ -143,9 +143,9 @@ void body(const FileCreateRequest& r, std::string& out, Style style) {
   out += "}}";
 }
 
-void body(const CallStartRequest& r, std::string& out, Style style) {
-  out += "{\"start\":{";
-  FieldWriter f(out, style.wire);
+// The start's fields, then the end's: shared by the start and end bodies and by the one
+// item of /v2/{entity}/{project}/calls/complete that holds both.
+void start_fields(const CallStartRequest& r, FieldWriter& f) {
   f.str("project_id", r.project_id);
   f.str("id", r.id);
   f.str("op_name", r.op_name);
@@ -159,6 +159,20 @@ void body(const CallStartRequest& r, std::string& out, Style style) {
   f.raw("inputs", r.inputs_json, "{}");
   f.opt_str("wb_run_id", r.wb_run_id);
   f.opt_int("wb_run_step", r.wb_run_step);
+}
+
+void end_fields(const CallEndRequest& r, FieldWriter& f) {
+  f.time("ended_at", r.ended_at_us);
+  f.opt_str("exception", r.exception_json);  // a JSON string holding JSON, as Weave sends it
+  f.raw("output", r.output_json, "null");
+  f.raw("summary", r.summary_json, "{}");
+  f.opt_int("wb_run_step_end", r.wb_run_step_end);
+}
+
+void body(const CallStartRequest& r, std::string& out, Style style) {
+  out += "{\"start\":{";
+  FieldWriter f(out, style.wire);
+  start_fields(r, f);
   out += "}}";
 }
 
@@ -167,12 +181,8 @@ void body(const CallEndRequest& r, std::string& out, Style style) {
   FieldWriter f(out, style.wire);
   f.str("project_id", r.project_id);
   f.str("id", r.id);
-  if (!style.wire) f.time("started_at", r.started_at_us);  // Weave's end model has none
-  f.time("ended_at", r.ended_at_us);
-  f.opt_str("exception", r.exception_json);  // a JSON string holding JSON, as Weave sends it
-  f.raw("output", r.output_json, "null");
-  f.raw("summary", r.summary_json, "{}");
-  f.opt_int("wb_run_step_end", r.wb_run_step_end);
+  if (!style.wire) f.time("started_at", r.started_at_us);  // Weave's v1 end model has none
+  end_fields(r, f);
   out += "}}";
 }
 
@@ -526,6 +536,26 @@ Result<StoreRequest> parse_request_body(std::string_view kind, std::string_view 
   Result<Value> body = parse_json(body_json, options);
   if (!body) return body.status().with_context(std::string(kind) + " body");
   return parse_request_body(kind, *body);
+}
+
+std::string complete_call_json(const CallStartRequest& start, const CallEndRequest& end) {
+  std::string out = "{";
+  FieldWriter f(out, /*omit_absent=*/true);
+  start_fields(start, f);
+  end_fields(end, f);
+  out += '}';
+  return out;
+}
+
+std::string v2_call_end_json(const CallEndRequest& r) {
+  std::string out = "{\"end\":{";
+  FieldWriter f(out, /*omit_absent=*/true);
+  f.str("project_id", r.project_id);
+  f.str("id", r.id);
+  f.time("started_at", r.started_at_us);
+  end_fields(r, f);
+  out += "}}";
+  return out;
 }
 
 }  // namespace weft

@@ -35,6 +35,16 @@ std::string request_body_json(const StoreRequest& r);
 // the server: docs/COMPATIBILITY.md). file_create: its form fields, as request_body_json.
 std::string wire_body_json(const StoreRequest& r, bool expected_digest);
 
+// The calls-complete wire forms (docs/COMPATIBILITY.md#request-bodies), unset optional fields
+// left out as in wire_body_json:
+// - one item of POST /v2/{entity}/{project}/calls/complete: a finished call's start and end
+//   fields in one object (Weave's CompletedCallSchemaForInsert);
+// - the body of POST /v2/{entity}/{project}/call/end, {"end": {...}}, which carries the
+//   call's started_at (the server locates the started row by it).
+// The v2 call/start body is wire_body_json's {"start": {...}}.
+std::string complete_call_json(const CallStartRequest& start, const CallEndRequest& end);
+std::string v2_call_end_json(const CallEndRequest& end);
+
 // request_body_json(r) with one more top-level member, "weft", holding what the Weave body
 // leaves out, so that parse_request_body gives r back field by field (the dead-letter file's
 // body; docs/COMPATIBILITY.md#request-bodies). Strip "weft" before sending it to a server:

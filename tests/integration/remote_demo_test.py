@@ -7,6 +7,9 @@
   leaves in the SQLite store (read with Python's sqlite3);
 * faults: 10% 503s, 5% connections dropped after the work is done, 429s with Retry-After,
   a 256 KiB request limit (413): the same, complete, with the retries and splits counted;
+* complete mode (`--calls-complete`: /v2/.../calls/complete) through the same faults, and a
+  server whose project requires it (CALLS_COMPLETE_MODE_REQUIRED): complete, the store
+  switching by itself once;
 * down: the server resets every connection for 5 s while the demo runs: complete;
 * bad key: exit 1, one clear error naming the server, nothing stored, every request kept in
   the outbox; `weft replay --outbox` with the right key then delivers all of it;
@@ -150,6 +153,29 @@ def main():
             check(split is not None and int(split.group(1)) == inj.get("413", 0),
                   f"faults: splits {split and split.group(1)} for {inj.get('413', 0)} 413s")
 
+            # complete mode (/v2/.../calls/complete) through the same faults
+            control(server, {"reset": True})
+            control(server, {"faults": {"error": {"rate": 0.1}, "drop": {"rate": 0.05},
+                                        "rate_limit": {"count": 3, "retry_after": 1},
+                                        "max_body_bytes": 256 * 1024}})
+            d = tempfile.mkdtemp(dir=tmp)
+            p = run_demo(weft, d, server.url, args.ops, extra=("--calls-complete",))
+            expect_complete("complete mode + faults", server, p, expected)
+            routes = get(server, "/__stats")["by_route"]
+            check("/call/upsert_batch" not in routes and "/v2/{entity}/{project}/calls/complete" in routes,
+                  f"complete mode + faults: routes {sorted(routes)}")
+
+            # a project that requires complete mode: the store switches by itself
+            control(server, {"reset": True})
+            control(server, {"calls_mode": "complete-required"})
+            d = tempfile.mkdtemp(dir=tmp)
+            p = run_demo(weft, d, server.url, args.ops)
+            expect_complete("complete mode required", server, p, expected)
+            inj = get(server, "/__stats")["injected"]
+            check(inj.get("complete_mode_required", 0) > 0 and "switched 1 times" in p.stdout,
+                  f"complete mode required: injected {inj}\n{p.stdout}")
+            control(server, {"calls_mode": "any"})
+
             # down for 5 s while the demo runs
             control(server, {"reset": True})
             control(server, {"down_for": 5})
@@ -212,7 +238,7 @@ def main():
     if FAILURES:
         print(f"0 passed, {len(FAILURES)} failed")
         sys.exit(1)
-    print("remote demo: clean, faults, down 5 s, bad key + replay, kill -9 + replay: all delivered")
+    print("remote demo: clean, faults, complete mode + faults, complete mode required, down 5 s, bad key + replay, kill -9 + replay: all delivered")
 
 
 if __name__ == "__main__":

@@ -23,10 +23,11 @@ constexpr const char* kKey = "remote-store-test-key";
 
 class FakeServer {
  public:
-  FakeServer(const TempDir& dir, const std::string& faults)
+  FakeServer(const TempDir& dir, const std::string& faults, const std::string& calls_mode = "any")
       : port_file_(dir.path() / "port"),
         child_({"/usr/bin/env", "python3", WEFT_SOURCE_DIR "/tests/support/fake_weave_server.py", "--port", "0",
-                "--port-file", port_file_.string(), "--api-key", kKey, "--faults", faults, "--max-seconds", "300"},
+                "--port-file", port_file_.string(), "--api-key", kKey, "--faults", faults, "--max-seconds", "300",
+                "--calls-mode", calls_mode},
                dir.path() / "server.log") {
     auto port = testing::poll_until(30s, [&]() -> std::optional<int> {
       std::string s = testing::read_file(port_file_);
@@ -54,8 +55,7 @@ class FakeServer {
   int port_ = 0;
 };
 
-Config remote_config(const FakeServer& server, const TempDir& dir) {
-  RemoteOptions o;
+Config remote_config(const FakeServer& server, const TempDir& dir, RemoteOptions o = {}) {
   o.url = server.url();
   o.api_key = kKey;
   o.outbox_path = (dir.path() / "outbox.db").string();
@@ -66,10 +66,44 @@ Config remote_config(const FakeServer& server, const TempDir& dir) {
   return cfg;
 }
 
-uint64_t answers(const MetricsSnapshot& m) {
+uint64_t answers(const MetricsSnapshot& m, std::string_view route = {}, std::string_view status = {}) {
   uint64_t n = 0;
-  for (const auto& a : m.remote.answers) n += a.count;
+  for (const auto& a : m.remote.answers)
+    if ((route.empty() || a.route == route) && (status.empty() || a.status == status)) n += a.count;
   return n;
+}
+
+// Requests the fake server answered on a route (its /__stats, by status), all statuses.
+int64_t served(const Value& stats, const std::string& route, const std::string& status = {}) {
+  const Value* per = stats.find("by_route")->find(route);
+  if (!per) return 0;
+  int64_t n = 0;
+  for (const auto& [k, v] : per->entries())
+    if (status.empty() || k == status) n += v.as_int();
+  return n;
+}
+
+int64_t injected(const Value& stats, const std::string& what) {
+  const Value* n = stats.find("injected")->find(what);
+  return n ? n->as_int() : 0;
+}
+
+constexpr const char* kComplete = "/v2/{entity}/{project}/calls/complete";
+constexpr const char* kStartV2 = "/v2/{entity}/{project}/call/start";
+constexpr const char* kEndV2 = "/v2/{entity}/{project}/call/end";
+
+// The whole demo workload arrived: every call with its start and end, nothing refused.
+void expect_delivered(const FakeServer& server, Runtime& rt) {
+  FlushResult f = rt.flush(120s);
+  EXPECT_TRUE(f) << f.failed << " failed, " << f.pending << " pending";
+  RuntimeStats s = rt.stats();
+  EXPECT_EQ(s.call_start, s.call_end);
+  EXPECT_EQ(s.store_failures, 0u);
+  EXPECT_EQ(s.dead_lettered, 0u);
+  Value audit = server.get("/__audit");
+  EXPECT_EQ(audit.find("violations")->items().size(), 0u) << canonical_json(audit);
+  EXPECT_EQ(audit.find("refused")->items().size(), 0u) << canonical_json(audit);
+  EXPECT_EQ(static_cast<uint64_t>(audit.find("counts")->find("calls")->as_int()), s.call_start);
 }
 
 // Weave's "paused client" scenario: every answer is held back 1.5 s. The whole evaluation
@@ -124,6 +158,95 @@ TEST(RemoteStore, ServerDigestsForValuesThatHoldRefs) {
   Value audit = server.get("/__audit");
   EXPECT_EQ(audit.find("violations")->items().size(), 0u) << canonical_json(audit);
   EXPECT_EQ(audit.find("counts")->find("objects")->as_int(), 2);
+}
+
+// Complete mode: one /v2/{entity}/{project}/calls/complete item per finished call, and
+// not one request to /call/upsert_batch.
+TEST(RemoteStore, CallsCompleteSendsEachFinishedCallAsOneItem) {
+  TempDir dir("weft-remote");
+  FakeServer server(dir, "{}");
+  RemoteOptions o;
+  o.calls_route = CallsRoute::kComplete;
+  Runtime rt(remote_config(server, dir, o));
+  run_eval_workload(rt, EvalWorkloadOptions{20, 42});
+  expect_delivered(server, rt);
+  Value stats = server.get("/__stats");
+  EXPECT_EQ(served(stats, "/call/upsert_batch"), 0);
+  EXPECT_GT(served(stats, kComplete, "200"), 0);
+  EXPECT_EQ(served(stats, kStartV2), 0) << "no call ran long enough to be shown while running";
+  MetricsSnapshot m = rt.metrics();
+  EXPECT_EQ(m.remote.calls_route, "complete");
+  EXPECT_EQ(m.remote.route_switches, 0u);
+  EXPECT_EQ(static_cast<int64_t>(answers(m, kComplete, "2xx")), served(stats, kComplete, "200"));
+}
+
+// A project in Weave's calls_complete mode answers the v1 routes with 400
+// CALLS_COMPLETE_MODE_REQUIRED: the store switches once, and every call still arrives.
+TEST(RemoteStore, AServerRequiringCompleteModeSwitchesTheStore) {
+  TempDir dir("weft-remote");
+  FakeServer server(dir, "{}", "complete-required");
+  Runtime rt(remote_config(server, dir));
+  run_eval_workload(rt, EvalWorkloadOptions{20, 42});
+  expect_delivered(server, rt);
+  Value stats = server.get("/__stats");
+  MetricsSnapshot m = rt.metrics();
+  EXPECT_EQ(m.remote.calls_route, "complete");
+  EXPECT_EQ(m.remote.route_switches, 1u);
+  EXPECT_GT(injected(stats, "complete_mode_required"), 0);
+  EXPECT_EQ(static_cast<int64_t>(answers(m, "/call/upsert_batch", "4xx")), injected(stats, "complete_mode_required"));
+  EXPECT_EQ(served(stats, "/call/upsert_batch", "200"), 0);
+  EXPECT_EQ(m.remote.rejected, 0u);
+}
+
+// Asked for complete mode, a server without the v2 routes (404): back to upsert_batch.
+TEST(RemoteStore, AServerWithoutTheV2RoutesSwitchesBack) {
+  TempDir dir("weft-remote");
+  FakeServer server(dir, "{}", "legacy-only");
+  RemoteOptions o;
+  o.calls_route = CallsRoute::kComplete;
+  Runtime rt(remote_config(server, dir, o));
+  run_eval_workload(rt, EvalWorkloadOptions{20, 42});
+  expect_delivered(server, rt);
+  Value stats = server.get("/__stats");
+  MetricsSnapshot m = rt.metrics();
+  EXPECT_EQ(m.remote.calls_route, "upsert_batch");
+  EXPECT_EQ(m.remote.route_switches, 1u);
+  EXPECT_GT(injected(stats, "v2_absent"), 0);
+  EXPECT_EQ(static_cast<int64_t>(answers(m, {}, "4xx")), injected(stats, "v2_absent"));
+  EXPECT_GT(served(stats, "/call/upsert_batch", "200"), 0);
+}
+
+// In complete mode a call still running after show_running_after is shown while it runs:
+// its start goes alone to /v2/.../call/start, its end later to /v2/.../call/end. A call
+// that finishes at once still goes as one calls/complete item.
+TEST(RemoteStore, ALongRunningCallShowsWhileItRuns) {
+  TempDir dir("weft-remote");
+  FakeServer server(dir, "{}");
+  RemoteOptions o;
+  o.calls_route = CallsRoute::kComplete;
+  o.show_running_after = 100ms;
+  Runtime rt(remote_config(server, dir, o));
+  Value op = make_op("long_task", "def long_task(x): ...");
+  Call running = rt.start_call(op, Value::dict({{"x", Value::number(1)}}));
+  ASSERT_TRUE(running.recorded());
+  auto shown = testing::poll_until(60s, [&]() -> std::optional<bool> {
+    if (served(server.get("/__stats"), kStartV2, "200") == 1) return true;
+    return std::nullopt;
+  });
+  ASSERT_TRUE(shown) << "the running call's start never reached /v2/.../call/start";
+  {
+    Call quick = rt.start_call(op, Value::dict({{"x", Value::number(2)}}));
+    ASSERT_TRUE(quick.finish(Value::number(4)).is_ok());
+  }
+  ASSERT_TRUE(running.finish(Value::number(2)).is_ok());
+  expect_delivered(server, rt);
+  Value stats = server.get("/__stats");
+  EXPECT_EQ(served(stats, kStartV2, "200"), 1);
+  EXPECT_EQ(served(stats, kEndV2, "200"), 1);
+  EXPECT_GE(served(stats, kComplete, "200"), 1);
+  EXPECT_EQ(served(stats, "/call/upsert_batch"), 0);
+  Value audit = server.get("/__audit");
+  EXPECT_EQ(audit.find("counts")->find("calls")->as_int(), 2);
 }
 
 }  // namespace

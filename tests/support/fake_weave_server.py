@@ -40,11 +40,11 @@ Control routes (no auth, never faulted): ``GET /__stats``, ``GET /__audit``,
 ``GET /__state`` (everything stored, external form), ``POST /__control`` with any of
 ``{"faults": {...}}`` (replace), ``{"merge_faults": {...}}``, ``{"reset_faults": true}``
 (config and counters), ``{"reset": true}`` (all state), ``{"api_key": "..."}``,
-``{"down_for": seconds}``.
+``{"down_for": seconds}``, ``{"calls_mode": "any" | "complete-required" | "legacy-only"}``.
 
 CLI: ``fake_weave_server.py --port 0 --port-file PATH --api-key KEY [--project E/P]
 [--faults JSON] [--seed N] [--audit-file PATH] [--print-audit] [--max-seconds 900]
-[--forbid-inner-extra]``. ``project_id`` is always checked to be ``entity/project`` (400);
+[--forbid-inner-extra] [--calls-mode any|complete-required|legacy-only]``. ``project_id`` is always checked to be ``entity/project`` (400);
 ``--project`` also refuses every other project (403); ``--project-check`` is accepted and
 changes nothing. SIGTERM / SIGINT stop it cleanly (audit file written, a summary line on
 stderr); it stops by itself after ``--max-seconds``.
@@ -114,11 +114,12 @@ def internal_project_id(project: str) -> str:
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, detail, headers=None):
+    def __init__(self, status: int, detail, headers=None, body=None):
         super().__init__(str(detail))
         self.status = status
         self.detail = detail
         self.headers = headers or {}
+        self.body = body  # the whole answer, when it is not {"detail": ...}
 
 
 def _walk_strings(obj, fn, depth=0):
@@ -1535,10 +1536,17 @@ class Handler(BaseHTTPRequestHandler):
             if spec is not None:
                 injected = True
                 raise HttpError(int(spec.get("status", 503)), "Service unavailable (injected)")
+            refusal = self._calls_mode_refusal(owner, route, path)
+            if refusal is not None:
+                injected = True  # the server's policy, counted in faults.injected, not a refusal
+                raise refusal
             status, body = self._route(method, path, route, raw)
         except HttpError as e:
             status, body, out_headers = e.status, None, dict(e.headers)
-            if status == 422:
+            if e.body is not None:
+                body = e.body
+                reason = json.dumps(e.body)[:500]
+            elif status == 422:
                 body = {"detail": e.detail}
                 reason = json.dumps(e.detail)[:500]
             else:
@@ -1561,6 +1569,22 @@ class Handler(BaseHTTPRequestHandler):
             self._send(status, body, out_headers)
         except OSError:
             self.close_connection = True
+
+    @staticmethod
+    def _calls_mode_refusal(owner, route, path):
+        """--calls-mode: complete-required answers the v1 call routes as a project in Weave's
+        calls_complete mode does (400, error_code CALLS_COMPLETE_MODE_REQUIRED);
+        legacy-only has no v2 call routes (404), like a server from before them."""
+        mode = owner.calls_mode
+        if mode == "complete-required" and route in ("/call/start", "/call/end", "/call/upsert_batch"):
+            owner.faults.count("complete_mode_required")
+            return HttpError(400, "calls complete mode required", body={
+                "error_code": "CALLS_COMPLETE_MODE_REQUIRED",
+                "message": "This project requires calls complete mode: upgrade the SDK"})
+        if mode == "legacy-only" and _V2_RE.match(path):
+            owner.faults.count("v2_absent")
+            return HttpError(404, "Not Found")
+        return None
 
     def _route(self, method, path, route, raw):
         owner = self.server.owner
@@ -1657,12 +1681,18 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+CALLS_MODES = ("any", "complete-required", "legacy-only")
+
+
 class FakeWeaveServer:
     """The server as a Python object: start() returns the port, stop() ends it."""
 
     def __init__(self, api_key="test-key", port=0, faults=None, seed=0, project=None,
                  audit_file=None, max_seconds=900.0, forbid_inner_extra=False,
-                 default_entity="fake-entity", verbose=False):
+                 default_entity="fake-entity", verbose=False, calls_mode="any"):
+        if calls_mode not in CALLS_MODES:
+            raise ValueError(f"calls_mode must be one of {', '.join(CALLS_MODES)}")
+        self.calls_mode = calls_mode
         self.api_key = api_key
         self.port = port
         self.seed = seed
@@ -1739,7 +1769,7 @@ class FakeWeaveServer:
     def control(self, cmd):
         if not isinstance(cmd, dict):
             raise HttpError(400, "control body must be an object")
-        known = {"faults", "merge_faults", "reset_faults", "reset", "api_key", "down_for"}
+        known = {"faults", "merge_faults", "reset_faults", "reset", "api_key", "down_for", "calls_mode"}
         for k in cmd:
             if k not in known:
                 raise HttpError(400, f"unknown control {k!r}")
@@ -1758,6 +1788,10 @@ class FakeWeaveServer:
             self.faults.set({"down_for": cmd["down_for"]}, merge=True)
         if "api_key" in cmd:
             self.api_key = str(cmd["api_key"])
+        if "calls_mode" in cmd:
+            if cmd["calls_mode"] not in CALLS_MODES:
+                raise HttpError(400, f"calls_mode must be one of {', '.join(CALLS_MODES)}")
+            self.calls_mode = cmd["calls_mode"]
 
     def stats(self):
         s = self.log.snapshot()
@@ -1807,6 +1841,9 @@ def main(argv=None):
     ap.add_argument("--forbid-inner-extra", action="store_true",
                     help="refuse (422) unknown fields the real server would silently drop")
     ap.add_argument("--default-entity", default="fake-entity")
+    ap.add_argument("--calls-mode", choices=CALLS_MODES, default="any",
+                    help="complete-required: v1 call routes answer CALLS_COMPLETE_MODE_REQUIRED; "
+                         "legacy-only: no v2 call routes (404)")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
     try:
@@ -1814,7 +1851,8 @@ def main(argv=None):
                                  faults=json.loads(args.faults) if args.faults else None,
                                  seed=args.seed, project=args.project, audit_file=args.audit_file,
                                  max_seconds=args.max_seconds, forbid_inner_extra=args.forbid_inner_extra,
-                                 default_entity=args.default_entity, verbose=args.verbose)
+                                 default_entity=args.default_entity, verbose=args.verbose,
+                                 calls_mode=args.calls_mode)
     except (HttpError, ValueError) as e:
         ap.error(f"--faults: {e}")
     port = server.start()

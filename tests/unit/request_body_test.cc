@@ -293,5 +293,37 @@ TEST(RequestBody, DeepValues) {
   EXPECT_EQ(r.output_json, deep);
 }
 
+// The calls-complete forms: one flat item holding the start's and the end's fields (no
+// "mode", no wrapper, started_at once); the v2 end carries started_at, unlike the v1 end.
+TEST(RequestBody, CallsCompleteBodies) {
+  CallStartRequest s;
+  s.project_id = "ent/proj";
+  s.id = "c1";
+  s.trace_id = "t1";
+  s.op_name = "weave:///ent/proj/op/f:d";
+  s.started_at_us = 1700000000000000;
+  s.attributes_json = "{}";
+  s.inputs_json = "{\"x\": 1}";
+  CallEndRequest e;
+  e.project_id = "ent/proj";
+  e.id = "c1";
+  e.started_at_us = s.started_at_us;
+  e.ended_at_us = 1700000001500000;
+  e.output_json = "2";
+  e.summary_json = "{}";
+  EXPECT_EQ(complete_call_json(s, e),
+            R"({"project_id":"ent/proj","id":"c1","op_name":"weave:///ent/proj/op/f:d","trace_id":"t1",)"
+            R"("started_at":"2023-11-14T22:13:20.000000Z","attributes":{},"inputs":{"x": 1},)"
+            R"("ended_at":"2023-11-14T22:13:21.500000Z","output":2,"summary":{}})");
+  EXPECT_EQ(v2_call_end_json(e),
+            R"({"end":{"project_id":"ent/proj","id":"c1","started_at":"2023-11-14T22:13:20.000000Z",)"
+            R"("ended_at":"2023-11-14T22:13:21.500000Z","output":2,"summary":{}}})");
+  EXPECT_EQ(wire_body_json(e, false).find("started_at"), std::string::npos);
+  // The v2 end reads back as the end it came from.
+  StoreRequest back = parse_ok("call_end", v2_call_end_json(e));
+  EXPECT_EQ(std::get<CallEndRequest>(back).started_at_us, e.started_at_us);
+  EXPECT_EQ(std::get<CallEndRequest>(back).ended_at_us, e.ended_at_us);
+}
+
 }  // namespace
 }  // namespace weft

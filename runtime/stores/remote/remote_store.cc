@@ -3,7 +3,11 @@
 //
 // An item is one store request being delivered. obj/table/file creations travel alone
 // (a table over 1,000 rows or the request limit goes as chunks of rows, then
-// table_create_from_digests); calls are gathered into /call/upsert_batch requests. A flight
+// table_create_from_digests); calls are gathered into /call/upsert_batch requests, or in
+// complete mode a call's start waits for its end and the two go as one item of
+// /v2/{entity}/{project}/calls/complete (the end item carries its start as a rider); a
+// start still waiting after show_running_after goes alone to /v2/.../call/start, and its
+// end, once the start is acknowledged, to /v2/.../call/end. A flight
 // is one HTTP request and the items it carries. An answer ends its items (delivered,
 // refused, kept) or sends the flight again: later (429, 5xx, timeouts, dropped
 // connections: exponential back-off with full jitter, at least Retry-After), split in
@@ -12,11 +16,13 @@
 #include "runtime/stores/remote/remote_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <map>
 #include <optional>
 #include <random>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <weft/ids.h>
@@ -39,6 +45,9 @@ const char* remote_route_path(RemoteRoute r) {
     case RemoteRoute::kTableFromDigests: return "/table/create_from_digests";
     case RemoteRoute::kFileCreate: return "/files/create";
     case RemoteRoute::kCalls: return "/call/upsert_batch";
+    case RemoteRoute::kCallsComplete: return "/v2/{entity}/{project}/calls/complete";
+    case RemoteRoute::kCallStartV2: return "/v2/{entity}/{project}/call/start";
+    case RemoteRoute::kCallEndV2: return "/v2/{entity}/{project}/call/end";
   }
   return "?";
 }
@@ -110,6 +119,22 @@ std::optional<std::string> answer_string(const std::string& body, const char* ke
   return std::string(d->as_string());
 }
 
+// "entity/project" as the v2 routes' path segments, percent-encoded.
+std::string v2_prefix(const std::string& project) {
+  std::string out = "/v2/";
+  for (unsigned char c : project) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 std::optional<std::vector<std::string>> answer_strings(const std::string& body, const char* key) {
   auto v = parse_json(body);
   if (!v || v->kind() != ValueKind::kDict) return std::nullopt;
@@ -132,8 +157,11 @@ class RemoteStore final : public AsyncStore {
         url_(std::move(url)),
         http_(std::move(http)),
         outbox_(std::move(outbox)),
+        v2_prefix_(v2_prefix(project_)),
+        complete_(options_.calls_route == CallsRoute::kComplete),
         replay_left_(outbox_ ? outbox_->depth() : 0) {
     counters_.replayed.store(replay_left_, std::memory_order_relaxed);
+    counters_.complete_mode.store(complete_, std::memory_order_relaxed);
     update_outbox_counters();
   }
 
@@ -177,8 +205,13 @@ class RemoteStore final : public AsyncStore {
     while (!delayed_.empty() && delayed_.begin()->first <= now) {
       Flight f = std::move(delayed_.begin()->second);
       delayed_.erase(delayed_.begin());
-      submit(std::move(f));
+      if (is_call_route(f.route) && (f.route == RemoteRoute::kCalls) == complete_) {
+        reroute(f);  // the calls route changed while this flight waited
+      } else {
+        submit(std::move(f));
+      }
     }
+    fire_running_timers(now);
     send_calls(now, false);
     replay_some();
     remove_delivered();
@@ -200,6 +233,11 @@ class RemoteStore final : public AsyncStore {
     flights_.clear();
     delayed_.clear();
     calls_ready_.clear();
+    held_starts_.clear();
+    held_ends_.clear();
+    start_timers_.clear();
+    end_timers_.clear();
+    running_.clear();
     remove_delivered();
     for (auto& r : results_) out.push_back(std::move(r));
     results_.clear();
@@ -219,6 +257,16 @@ class RemoteStore final : public AsyncStore {
     std::vector<std::pair<size_t, size_t>> chunks;  // [begin, end) row ranges
     std::vector<std::vector<std::string>> chunk_digests;
     size_t chunks_left = 0;
+    // Complete mode: the start item this end item carries in its calls/complete item (it
+    // ends with it), and whether this start went alone to /v2/.../call/start.
+    uint64_t rider = 0;
+    bool running_start = false;
+  };
+  // A call whose start went alone to /v2/.../call/start: its end waits for the start's
+  // acknowledgement (the server updates the started row).
+  struct RunningCall {
+    bool acknowledged = false;
+    uint64_t end_id = 0;  // the end item waiting, or 0
   };
   struct Flight {
     RemoteRoute route = RemoteRoute::kCalls;
@@ -272,26 +320,171 @@ class RemoteStore final : public AsyncStore {
   void prepare(uint64_t id, Item& item, CallEndRequest&) { prepare_call(id, item, "end"); }
 
   void prepare_call(uint64_t id, Item& item, const char* mode) {
+    if (complete_) return prepare_complete(id, item);
     item.body = std::string("{\"mode\":\"") + mode + "\",\"req\":" + wire_body_json(item.request, false) + "}";
-    if (item.body.size() + 16 > options_.max_request_bytes) {
-      end_item(id, Status::invalid_argument("a " + std::string(request_kind_name(item.request)) + " of " +
-                                            std::to_string(item.body.size()) + " bytes is over the " +
-                                            std::to_string(options_.max_request_bytes) + "-byte request limit"),
-               false, {});
+    queue_call(id, item);
+  }
+  void prepare_legacy(uint64_t id) {
+    Item& item = items_.at(id);
+    prepare_call(id, item, std::holds_alternative<CallStartRequest>(item.request) ? "start" : "end");
+  }
+
+  // Complete mode: a start waits for its end (or show_running_after); an end pairs with
+  // its start, follows a start sent alone, or waits show_running_after for a start that may
+  // still come (one delivered by an earlier run never does).
+  void prepare_complete(uint64_t id, Item& item) {
+    const auto now = Clock::now();
+    if (const auto* start = std::get_if<CallStartRequest>(&item.request)) {
+      if (auto e = held_ends_.find(start->id); e != held_ends_.end()) {
+        const uint64_t end_id = e->second;
+        held_ends_.erase(e);
+        return pair_call(id, end_id);
+      }
+      if (!held_starts_.emplace(start->id, id).second) return send_running_start(id);  // a second start
+      start_timers_.emplace_back(now + options_.show_running_after, start->id);
       return;
     }
+    const std::string& call_id = std::get<CallEndRequest>(item.request).id;
+    if (auto s = held_starts_.find(call_id); s != held_starts_.end()) {
+      const uint64_t start_id = s->second;
+      held_starts_.erase(s);
+      return pair_call(start_id, id);
+    }
+    if (auto r = running_.find(call_id); r != running_.end()) {
+      if (r->second.acknowledged) return send_running_end(id);
+      r->second.end_id = id;
+      return;
+    }
+    if (!held_ends_.emplace(call_id, id).second) return send_running_end(id);
+    end_timers_.emplace_back(now + options_.show_running_after, call_id);
+  }
+
+  void pair_call(uint64_t start_id, uint64_t end_id) {
+    Item& end = items_.at(end_id);
+    end.body = complete_call_json(std::get<CallStartRequest>(items_.at(start_id).request),
+                                  std::get<CallEndRequest>(end.request));
+    end.rider = start_id;
+    queue_call(end_id, end);
+  }
+
+  void send_running_start(uint64_t id) {
+    Item& item = items_.at(id);
+    item.running_start = true;
+    item.body = wire_body_json(item.request, false);  // {"start": {...}}
+    running_.try_emplace(std::get<CallStartRequest>(item.request).id);
+    submit_single(id, item, RemoteRoute::kCallStartV2);
+  }
+
+  void send_running_end(uint64_t id) {
+    Item& item = items_.at(id);
+    item.body = v2_call_end_json(std::get<CallEndRequest>(item.request));
+    submit_single(id, item, RemoteRoute::kCallEndV2);
+  }
+
+  void submit_single(uint64_t id, Item& item, RemoteRoute route) {
+    if (!fits(id, item)) return;
+    submit(Flight{route, {id}});
+  }
+
+  // Starts and ends waiting longer than show_running_after go alone.
+  void fire_running_timers(Clock::time_point now) {
+    while (!start_timers_.empty() && start_timers_.front().first <= now) {
+      auto it = held_starts_.find(start_timers_.front().second);
+      start_timers_.pop_front();
+      if (it == held_starts_.end()) continue;  // its end came
+      const uint64_t id = it->second;
+      held_starts_.erase(it);
+      send_running_start(id);
+    }
+    while (!end_timers_.empty() && end_timers_.front().first <= now) {
+      auto it = held_ends_.find(end_timers_.front().second);
+      end_timers_.pop_front();
+      if (it == held_ends_.end()) continue;
+      const uint64_t id = it->second;
+      held_ends_.erase(it);
+      send_running_end(id);
+    }
+  }
+
+  static bool is_call_route(RemoteRoute r) {
+    return r == RemoteRoute::kCalls || r == RemoteRoute::kCallsComplete || r == RemoteRoute::kCallStartV2 ||
+           r == RemoteRoute::kCallEndV2;
+  }
+
+  // The server asked for the other calls route: what is waiting goes that way.
+  void switch_calls_route(bool complete, const std::string& why) {
+    complete_ = complete;
+    counters_.complete_mode.store(complete, std::memory_order_relaxed);
+    counters_.route_switches.fetch_add(1, std::memory_order_relaxed);
+    report("remote calls route", "remote " + url_ + ": " + why + "; calls now go to " +
+                                     (complete ? v2_prefix_ + "/calls/complete" : std::string("/call/upsert_batch")));
+    std::vector<uint64_t> waiting(calls_ready_.begin(), calls_ready_.end());
+    calls_ready_.clear();
+    calls_ready_bytes_ = 0;
+    if (!complete) {
+      for (auto& [call, id] : held_starts_) waiting.push_back(id);
+      for (auto& [call, id] : held_ends_) waiting.push_back(id);
+      held_starts_.clear();
+      held_ends_.clear();
+      start_timers_.clear();
+      end_timers_.clear();
+    }
+    Flight f{complete ? RemoteRoute::kCalls : RemoteRoute::kCallsComplete, std::move(waiting)};
+    reroute(f);
+  }
+
+  // A flight's call items, prepared again for the current calls route.
+  void reroute(Flight& f) {
+    for (uint64_t id : f.ids) {
+      auto it = items_.find(id);
+      if (it == items_.end()) continue;
+      Item& item = it->second;
+      if (complete_) {
+        prepare_complete(id, item);
+        continue;
+      }
+      if (item.rider != 0) {
+        const uint64_t start_id = std::exchange(item.rider, 0);
+        if (items_.count(start_id)) prepare_legacy(start_id);
+      }
+      if (item.running_start) {
+        item.running_start = false;
+        auto r = running_.find(std::get<CallStartRequest>(item.request).id);
+        const uint64_t end_id = r == running_.end() ? 0 : r->second.end_id;
+        if (r != running_.end()) running_.erase(r);
+        prepare_legacy(id);
+        if (end_id != 0 && items_.count(end_id)) prepare_legacy(end_id);
+        continue;
+      }
+      if (const auto* end = std::get_if<CallEndRequest>(&item.request)) running_.erase(end->id);
+      prepare_legacy(id);
+    }
+  }
+
+  // Whether the item's body fits in one request; if not, it is dead-lettered now.
+  bool fits(uint64_t id, Item& item) {
+    if (item.body.size() + 16 <= options_.max_request_bytes) return true;
+    end_item(id, Status::invalid_argument("a " + std::string(request_kind_name(item.request)) + " of " +
+                                          std::to_string(item.body.size()) + " bytes is over the " +
+                                          std::to_string(options_.max_request_bytes) + "-byte request limit"),
+             false, {});
+    return false;
+  }
+
+  void queue_call(uint64_t id, Item& item) {
+    if (!fits(id, item)) return;
     if (calls_ready_.empty()) calls_since_ = Clock::now();
     calls_ready_.push_back(id);
     calls_ready_bytes_ += item.body.size() + 1;
   }
 
-  // Closes upsert batches: full ones now, the last partial one once batch_interval passed.
+  // Closes call batches: full ones now, the last partial one once batch_interval passed.
   void send_calls(Clock::time_point now, bool force) {
     while (!calls_ready_.empty()) {
       const bool full = calls_ready_.size() >= options_.batch_max_calls ||
                         calls_ready_bytes_ + 16 >= options_.max_request_bytes;
       if (!full && !force && now - calls_since_ < options_.batch_interval) return;
-      Flight f{RemoteRoute::kCalls, {}};
+      Flight f{complete_ ? RemoteRoute::kCallsComplete : RemoteRoute::kCalls, {}};
       uint64_t bytes = 16;
       while (!calls_ready_.empty() && f.ids.size() < options_.batch_max_calls) {
         auto it = items_.find(calls_ready_.front());
@@ -312,7 +505,12 @@ class RemoteStore final : public AsyncStore {
   void submit(Flight f) {
     HttpRequest req;
     req.tag = next_tag_++;
-    req.path = remote_route_path(f.route);
+    switch (f.route) {
+      case RemoteRoute::kCallsComplete: req.path = v2_prefix_ + "/calls/complete"; break;
+      case RemoteRoute::kCallStartV2: req.path = v2_prefix_ + "/call/start"; break;
+      case RemoteRoute::kCallEndV2: req.path = v2_prefix_ + "/call/end"; break;
+      default: req.path = remote_route_path(f.route);
+    }
     Item& first = items_.at(f.ids.front());
     switch (f.route) {
       case RemoteRoute::kObjCreate:
@@ -355,7 +553,12 @@ class RemoteStore final : public AsyncStore {
                                     "application/octet-stream"});
         break;
       }
+      case RemoteRoute::kCallStartV2:
+      case RemoteRoute::kCallEndV2:
+        req.body = first.body;
+        break;
       case RemoteRoute::kCalls:
+      case RemoteRoute::kCallsComplete:
         req.body = "{\"batch\":[";
         for (size_t i = 0; i < f.ids.size(); ++i) {
           if (i) req.body += ',';
@@ -408,6 +611,20 @@ class RemoteStore final : public AsyncStore {
       for (uint64_t id : f.ids) end_item(id, why, outbox_ != nullptr, {});
       return;
     }
+    if (s == 400 && f.route == RemoteRoute::kCalls && !server_lacks_v2_ &&
+        answer_string(a.body, "error_code") == std::optional<std::string>("CALLS_COMPLETE_MODE_REQUIRED")) {
+      // The project takes only finished calls (Weave's calls_complete mode).
+      server_wants_complete_ = true;
+      if (!complete_) switch_calls_route(true, "the server requires calls complete mode (" + server_reason(a) + ")");
+      return reroute(f);
+    }
+    if (s == 404 && is_call_route(f.route) && f.route != RemoteRoute::kCalls && !server_wants_complete_) {
+      // A server without the v2 call routes: back to /call/upsert_batch.
+      server_lacks_v2_ = true;
+      if (complete_) switch_calls_route(false, "the server has no " + std::string(remote_route_path(f.route)) +
+                                                   " (" + server_reason(a) + ")");
+      return reroute(f);
+    }
     if (s == 409 && f.route == RemoteRoute::kObjCreate && items_.at(f.ids[0]).expected_digest) {
       // Our digest rule and the server's disagree: the server's digest wins.
       counters_.conflicts_409.fetch_add(1, std::memory_order_relaxed);
@@ -436,7 +653,7 @@ class RemoteStore final : public AsyncStore {
   }
 
   void on_delivered(Flight& f, const HttpResponse& a) {
-    if (f.route == RemoteRoute::kCalls) {
+    if (is_call_route(f.route)) {
       for (uint64_t id : f.ids) end_item(id, Status::ok(), false, {});
       return;
     }
@@ -512,6 +729,9 @@ class RemoteStore final : public AsyncStore {
     auto it = items_.find(id);
     if (it == items_.end()) return;
     Item& item = it->second;
+    if (item.rider != 0) end_item(std::exchange(item.rider, 0), status, keep, {});  // its start, same fate
+    if (item.running_start) end_running_start(item, status, keep);
+    if (const auto* end = std::get_if<CallEndRequest>(&item.request)) running_.erase(end->id);
     if (!keep && outbox_) to_remove_.push_back(id);
     if (keep) counters_.kept.fetch_add(1, std::memory_order_relaxed);
     if (item.ticket == 0) {
@@ -531,6 +751,22 @@ class RemoteStore final : public AsyncStore {
       results_.push_back(std::move(r));
     }
     items_.erase(it);
+  }
+
+  // A start sent alone ended: acknowledged, its end may go; failed, its end shares its fate
+  // (the server would refuse an end without its start).
+  void end_running_start(Item& start, const Status& status, bool keep) {
+    start.running_start = false;
+    auto r = running_.find(std::get<CallStartRequest>(start.request).id);
+    if (r == running_.end()) return;
+    const uint64_t end_id = std::exchange(r->second.end_id, 0);
+    if (!status.is_ok()) {
+      running_.erase(r);
+      if (end_id != 0) end_item(end_id, status, keep, {});
+      return;
+    }
+    r->second.acknowledged = true;
+    if (end_id != 0 && items_.count(end_id)) send_running_end(end_id);
   }
 
   // What an earlier process left in the outbox, a chunk at a time.
@@ -586,7 +822,16 @@ class RemoteStore final : public AsyncStore {
   const std::string url_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<Outbox> outbox_;
+  const std::string v2_prefix_;  // "/v2/entity/project"
   RemoteCounters counters_;
+  // Complete mode (the calls route; the server may switch it, once each way at most).
+  bool complete_ = false;
+  bool server_wants_complete_ = false;  // it answered CALLS_COMPLETE_MODE_REQUIRED
+  bool server_lacks_v2_ = false;        // it answered 404 on a v2 call route
+  std::unordered_map<std::string, uint64_t> held_starts_;  // call id -> start waiting for its end
+  std::unordered_map<std::string, uint64_t> held_ends_;    // call id -> end waiting for its start
+  std::deque<std::pair<Clock::time_point, std::string>> start_timers_, end_timers_;
+  std::unordered_map<std::string, RunningCall> running_;   // starts sent alone
 
   std::unordered_map<uint64_t, Item> items_;      // by outbox id
   std::unordered_map<uint64_t, Flight> flights_;  // by HTTP tag

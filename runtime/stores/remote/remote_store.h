@@ -18,9 +18,16 @@
 namespace weft {
 
 // The routes the remote store posts to.
-enum class RemoteRoute : uint8_t { kObjCreate, kTableCreate, kTableFromDigests, kFileCreate, kCalls };
-inline constexpr size_t kRemoteRoutes = 5;
-const char* remote_route_path(RemoteRoute r);  // "/obj/create", ...
+enum class RemoteRoute : uint8_t {
+  kObjCreate, kTableCreate, kTableFromDigests, kFileCreate,
+  kCalls,          // /call/upsert_batch
+  kCallsComplete,  // /v2/{entity}/{project}/calls/complete
+  kCallStartV2,    // /v2/{entity}/{project}/call/start: a call still running
+  kCallEndV2,      // /v2/{entity}/{project}/call/end: its end
+};
+inline constexpr size_t kRemoteRoutes = 8;
+// "/obj/create", ...; the v2 routes with "{entity}/{project}" left as it is (a metric label).
+const char* remote_route_path(RemoteRoute r);
 
 // How an answer ended: by class of status, or without one.
 enum class AnswerClass : uint8_t { k2xx, k4xx, k5xx, kTransport };
@@ -48,7 +55,9 @@ struct RemoteCounters {
   std::atomic<uint64_t> replay_ended{0};    // delivered, refused or kept again
   std::atomic<uint64_t> outbox_depth{0};
   std::atomic<uint64_t> outbox_bytes{0};
-  std::atomic<uint64_t> call_batches{0};    // /call/upsert_batch requests sent
+  std::atomic<uint64_t> call_batches{0};    // upsert_batch and calls/complete requests sent
+  std::atomic<uint64_t> route_switches{0};  // CALLS_COMPLETE_MODE_REQUIRED, or v2 routes absent
+  std::atomic<bool> complete_mode{false};   // calls go to /v2/.../calls/complete
   LatencyHistogram latency;                 // per answered request, submit to answer
 };
 
