@@ -128,6 +128,42 @@ std::string rate(double now, double before, double seconds) {
 
 // p99 of what was handled during the interval (bucket differences); of everything so
 // far when nothing was.
+// The remote store's lines (docs/METRICS.md#remote), when the runtime has one: answers by
+// status class summed over routes, their rate, retries, splits, the outbox.
+std::string remote_lines(const PromScrape& m, const PromScrape& before, double dt) {
+  if (m.get("weft_remote_in_flight", {}, {}, -1) < 0) return {};
+  auto by_status = [](const PromScrape& s, const std::string& status) {
+    double n = 0;
+    for (const auto& x : s.samples)
+      if (x.name == "weft_remote_answers_total") {
+        auto it = x.labels.find("status");
+        if (status.empty() || (it != x.labels.end() && it->second == status)) n += x.value;
+      }
+    return n;
+  };
+  double retries = 0;
+  for (const std::string& cause : m.label_values("weft_remote_retries_total", "cause"))
+    retries += m.get("weft_remote_retries_total", "cause", cause);
+  char line[512];
+  std::string out;
+  std::snprintf(line, sizeof line,
+                "  remote        %.0f in flight, %.0f answers (%s/s; 2xx %.0f, 4xx %.0f, 5xx %.0f, none %.0f), "
+                "%.0f retries, %.0f splits, %.0f 409s\n",
+                m.get("weft_remote_in_flight"), by_status(m, ""), rate(by_status(m, ""), by_status(before, ""), dt).c_str(),
+                by_status(m, "2xx"), by_status(m, "4xx"), by_status(m, "5xx"), by_status(m, "error"), retries,
+                m.get("weft_remote_splits_total"), m.get("weft_remote_conflicts_total"));
+  out += line;
+  std::snprintf(line, sizeof line,
+                "                outbox %.0f requests (%.0f bytes), %.0f kept, %.0f refused by the server, "
+                "calls to %s%s\n",
+                m.get("weft_remote_outbox_depth"), m.get("weft_remote_outbox_bytes"), m.get("weft_remote_kept_total"),
+                m.get("weft_remote_rejected_total"),
+                m.get("weft_remote_calls_complete_mode") != 0 ? "calls/complete" : "upsert_batch",
+                m.get("weft_remote_auth_failures_total") > 0 ? ", API KEY REFUSED" : "");
+  out += line;
+  return out;
+}
+
 std::string interval_p99(const PromScrape& now, const PromScrape& before, const std::string& kind) {
   auto b1 = now.buckets("weft_handler_seconds", "kind", kind);
   auto b0 = before.buckets("weft_handler_seconds", "kind", kind);
@@ -189,6 +225,8 @@ std::string render(const Endpoint& e, const Frame& before, const Frame& now, dou
                 rate(m.get("weft_events_accepted_total"), before.metrics.get("weft_events_accepted_total"), dt).c_str(),
                 m.get("weft_events_refused_total"), m.get("weft_errors_reported_total"));
   out += line;
+
+  out += remote_lines(m, before.metrics, dt);
 
   if (!now.instances) {
     out += "\n  (no per-instance data: " + e.path + "/instances did not answer)\n";

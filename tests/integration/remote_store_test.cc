@@ -249,5 +249,28 @@ TEST(RemoteStore, ALongRunningCallShowsWhileItRuns) {
   EXPECT_EQ(audit.find("counts")->find("calls")->as_int(), 2);
 }
 
+// weft top shows the remote store: answers by status class, retries, the outbox, the route.
+TEST(RemoteStore, WeftTopShowsTheRemoteStore) {
+  TempDir dir("weft-remote");
+  FakeServer server(dir, R"({"error": {"count": 2}})");
+  Config cfg = remote_config(server, dir);
+  cfg.metrics_listen = "127.0.0.1:0";
+  Runtime rt(cfg);
+  run_eval_workload(rt, EvalWorkloadOptions{5, 42});
+  ASSERT_TRUE(rt.flush(120s));
+  ChildProcess top({WEFT_CLI_PATH, "top", "--once", "--interval", "0.05", "--url",
+                    "http://127.0.0.1:" + std::to_string(rt.metrics_port()) + "/metrics"},
+                   dir.path() / "top.log");
+  ASSERT_TRUE(top.wait_exit(60s));
+  EXPECT_EQ(top.exit_code(), 0) << top.log();
+  MetricsSnapshot m = rt.metrics();
+  const std::string want = "0 in flight, " + std::to_string(answers(m)) + " answers";
+  EXPECT_NE(top.log().find(want), std::string::npos) << want << "\n" << top.log();
+  EXPECT_NE(top.log().find("5xx 2, none 0), 2 retries"), std::string::npos) << top.log();
+  EXPECT_NE(top.log().find("outbox 0 requests (0 bytes), 0 kept, 0 refused by the server, calls to upsert_batch"),
+            std::string::npos)
+      << top.log();
+}
+
 }  // namespace
 }  // namespace weft
