@@ -194,7 +194,7 @@ caf::behavior call_actor(CallActor* self, RuntimeCore* core, CallStartPtr start)
         const std::string id = s.start->event.id.str();
         if (!s.start_sent) {
           s.core->report_error("call " + id + ": call_start written without " + s.in->describe_pending() +
-                               " after " + std::to_string(s.core->config.dependency_timeout.count()) + " ms");
+                               " after " + std::to_string(s.core->dependency_timeout.count()) + " ms");
           send_start(self);
         }
         if (s.end && !s.end_sent) {

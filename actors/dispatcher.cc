@@ -65,7 +65,7 @@ class ActorDispatcher final : public Dispatcher {
         queue(q),
         threads(scheduler_threads_for(c.config)),
         cfg(make_config(c.config)),
-        deadlines(c.config.dependency_timeout),
+        deadlines(c.dependency_timeout),
         sys(cfg) {
     core.deadlines = &deadlines;
     thread = std::thread([this] { run(); });

@@ -77,7 +77,7 @@ caf::behavior value_actor(ValueActor<Kind>* self, RuntimeCore* core, ValueSavePt
         auto& s = self->state;
         if (!s.core->deadlines->expired(self->metrics_slot())) return;  // a stale reminder
         s.fail(Kind::describe(*s.job) + ": gave up after " +
-               std::to_string(s.core->config.dependency_timeout.count()) + " ms waiting for " +
+               std::to_string(s.core->dependency_timeout.count()) + " ms waiting for " +
                s.deps->describe_pending());
         self->quit();
       },

@@ -46,7 +46,10 @@ struct Config {
   std::chrono::milliseconds error_report_interval{5'000};
   // Store requests per SQLite transaction, at most.
   size_t store_batch_size = 2048;
-  // A parent whose children have not all reported by then gives up with an error.
+  // A parent whose children have not all reported by then gives up with an error. With a
+  // store that assigns digests (the remote store) it is at least that store's own longest
+  // wait plus 10 s: the store tells waiting parents how each request ended, and a shorter
+  // deadline would fail them while the store still retries.
   std::chrono::milliseconds dependency_timeout{60'000};
   // How long the destructor flushes before it gives up and reports what was not written.
   std::chrono::milliseconds destructor_flush_timeout{10'000};

@@ -1,5 +1,6 @@
 #include "runtime/core/runtime_core.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "runtime/stores/async_store.h"
@@ -147,6 +148,11 @@ RuntimeCore::RuntimeCore(Config cfg, std::shared_ptr<Store> store)
       store_assigns_ref_digests([&] {
         auto* async = dynamic_cast<AsyncStore*>(store.get());
         return async != nullptr && async->assigns_ref_digests();
+      }()),
+      dependency_timeout([&] {
+        auto* async = dynamic_cast<AsyncStore*>(store.get());
+        if (!store_assigns_ref_digests || !async) return config.dependency_timeout;
+        return std::max(config.dependency_timeout, async->longest_pending() + std::chrono::milliseconds(10'000));
       }()),
       tracker(static_cast<uint64_t>(config.max_outstanding),
               config.max_memory_bytes == 0 ? WorkTracker::kMaxBytes : config.max_memory_bytes),

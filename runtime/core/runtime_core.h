@@ -36,6 +36,11 @@ class RuntimeCore {
   // rewrites refs before hashing). Then its actor hands the request over unresolved and the
   // store writer resolves the cell from the answer (runtime/stores/async_store.h).
   const bool store_assigns_ref_digests;
+  // config.dependency_timeout, or longer when the store assigns digests: a parent waiting
+  // on such a digest is told by the store writer when its request ends, however it ends,
+  // so the deadline only has to cover the store's own (AsyncStore::longest_pending), plus
+  // a margin; a shorter one would fail parents during an outage the store rides out.
+  const std::chrono::milliseconds dependency_timeout;
 
   Metrics metrics;  // before the writer: it records into it
   WorkTracker tracker;

@@ -11,6 +11,7 @@
 // store's outbox) is dead-lettered by the writer if it failed and is not kept.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -51,6 +52,10 @@ class AsyncStore : public Store {
   // server rewrites refs before hashing, docs/COMPATIBILITY.md). Then its cell is resolved by
   // the writer when the store's answer arrives, not by the actor that built the request.
   virtual bool assigns_ref_digests() const = 0;
+  // The longest an accepted ticket can stay pending before the store ends it (delivered,
+  // failed, or kept): a parent waiting on a digest this store assigns hears of its end
+  // within it, so the runtime's dependency deadline must not be shorter (RuntimeCore).
+  virtual std::chrono::milliseconds longest_pending() const = 0;
 
   // Where the store reports errors that end no ticket (a 409 it recovered from, retries):
   // the writer's aggregated error sink. Set by the writer before its thread starts.

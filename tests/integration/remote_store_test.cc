@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include <weft/digest.h>
 #include <weft/json.h>
 #include <weft/remote.h>
@@ -270,6 +274,34 @@ TEST(RemoteStore, WeftTopShowsTheRemoteStore) {
   EXPECT_NE(top.log().find("outbox 0 requests (0 bytes), 0 kept, 0 refused by the server, calls to upsert_batch"),
             std::string::npos)
       << top.log();
+}
+
+// A dependency deadline shorter than the server's answers does not fail parents: the store
+// tells them how each digest request ended, so the runtime stretches the deadline to the
+// store's own (RuntimeCore::dependency_timeout). Every answer here takes 1 s; the
+// configured deadline is 200 ms; the ref-bearing values' parents still wait and succeed.
+TEST(RemoteStore, ASlowServerDoesNotTripTheDependencyDeadline) {
+  TempDir dir("weft-remote");
+  FakeServer server(dir, R"({"delay": {"rate": 1.0, "ms": 1000}})");
+  std::vector<std::string> errors;
+  std::mutex errors_mu;
+  Config cfg = remote_config(server, dir);
+  cfg.dependency_timeout = 200ms;
+  cfg.on_error = [&](const std::string& e) {
+    std::lock_guard<std::mutex> lock(errors_mu);
+    errors.push_back(e);
+  };
+  Runtime rt(cfg);
+  Value inner = make_object("Inner", {{"x", Value::number(0.5)}});
+  SavedRef outer = rt.save(make_object("Outer", {{"inner", inner}}), "outer");
+  SavedRef outermost = rt.save(make_object("Outermost", {{"outer", make_object("Outer", {{"inner", inner}})}}));
+  ASSERT_TRUE(rt.flush(120s));
+  EXPECT_TRUE(outer.ok()) << outer.error();
+  EXPECT_TRUE(outermost.ok()) << outermost.error();
+  // "outer", the nested "Outer" (another name: another object), then "Outermost" after it.
+  EXPECT_EQ(rt.metrics().remote.digest_round_trips, 3u);
+  std::lock_guard<std::mutex> lock(errors_mu);
+  for (const auto& e : errors) EXPECT_EQ(e.find("gave up"), std::string::npos) << e;
 }
 
 }  // namespace

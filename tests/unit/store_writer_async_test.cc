@@ -154,6 +154,7 @@ class FakeAsyncStore final : public AsyncStore {
   }
 
   bool assigns_ref_digests() const override { return true; }
+  std::chrono::milliseconds longest_pending() const override { return std::chrono::milliseconds(0); }
   std::string describe() const override { return "fake-async"; }
 
   void release() { released_.store(true, std::memory_order_release); }

@@ -169,6 +169,11 @@ class RemoteStore final : public AsyncStore {
 
   std::string describe() const override { return "remote:" + url_; }
   bool assigns_ref_digests() const override { return true; }
+  // Retried for retry_timeout, then one more attempt of at most a back-off, a connection
+  // and a request timeout: then the item ends (kept in the outbox).
+  std::chrono::milliseconds longest_pending() const override {
+    return options_.retry_timeout + options_.max_backoff + options_.connect_timeout + options_.request_timeout;
+  }
   uint64_t pending() const override { return tickets_pending_; }
   const RemoteCounters& counters() const { return counters_; }
 
