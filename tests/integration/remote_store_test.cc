@@ -184,40 +184,37 @@ TEST(RemoteStore, CallsCompleteSendsEachFinishedCallAsOneItem) {
   EXPECT_EQ(static_cast<int64_t>(answers(m, kComplete, "2xx")), served(stats, kComplete, "200"));
 }
 
-// A project in Weave's calls_complete mode answers the v1 routes with 400
-// CALLS_COMPLETE_MODE_REQUIRED: the store switches once, and every call still arrives.
-TEST(RemoteStore, AServerRequiringCompleteModeSwitchesTheStore) {
+// The demo workload against a server with --calls-mode `server_mode`, the store starting
+// on `start`: everything arrives, and the store ends on `end` after exactly one switch,
+// with one refused request on the server's side (counted as its policy) per 4xx seen.
+void expect_one_switch(const std::string& server_mode, CallsRoute start, const std::string& end,
+                       const std::string& refusal, std::string_view refused_route) {
   TempDir dir("weft-remote");
-  FakeServer server(dir, "{}", "complete-required");
-  Runtime rt(remote_config(server, dir));
-  run_eval_workload(rt, EvalWorkloadOptions{20, 42});
-  expect_delivered(server, rt);
-  Value stats = server.get("/__stats");
-  MetricsSnapshot m = rt.metrics();
-  EXPECT_EQ(m.remote.calls_route, "complete");
-  EXPECT_EQ(m.remote.route_switches, 1u);
-  EXPECT_GT(injected(stats, "complete_mode_required"), 0);
-  EXPECT_EQ(static_cast<int64_t>(answers(m, "/call/upsert_batch", "4xx")), injected(stats, "complete_mode_required"));
-  EXPECT_EQ(served(stats, "/call/upsert_batch", "200"), 0);
-  EXPECT_EQ(m.remote.rejected, 0u);
-}
-
-// Asked for complete mode, a server without the v2 routes (404): back to upsert_batch.
-TEST(RemoteStore, AServerWithoutTheV2RoutesSwitchesBack) {
-  TempDir dir("weft-remote");
-  FakeServer server(dir, "{}", "legacy-only");
+  FakeServer server(dir, "{}", server_mode);
   RemoteOptions o;
-  o.calls_route = CallsRoute::kComplete;
+  o.calls_route = start;
   Runtime rt(remote_config(server, dir, o));
   run_eval_workload(rt, EvalWorkloadOptions{20, 42});
   expect_delivered(server, rt);
   Value stats = server.get("/__stats");
   MetricsSnapshot m = rt.metrics();
-  EXPECT_EQ(m.remote.calls_route, "upsert_batch");
+  EXPECT_EQ(m.remote.calls_route, end);
   EXPECT_EQ(m.remote.route_switches, 1u);
-  EXPECT_GT(injected(stats, "v2_absent"), 0);
-  EXPECT_EQ(static_cast<int64_t>(answers(m, {}, "4xx")), injected(stats, "v2_absent"));
-  EXPECT_GT(served(stats, "/call/upsert_batch", "200"), 0);
+  EXPECT_GT(injected(stats, refusal), 0);
+  EXPECT_EQ(static_cast<int64_t>(answers(m, refused_route, "4xx")), injected(stats, refusal));
+  EXPECT_EQ(m.remote.rejected, 0u);
+}
+
+// A project in Weave's calls_complete mode answers the v1 routes with 400
+// CALLS_COMPLETE_MODE_REQUIRED: the store switches once, and every call still arrives.
+TEST(RemoteStore, AServerRequiringCompleteModeSwitchesTheStore) {
+  expect_one_switch("complete-required", CallsRoute::kUpsertBatch, "complete", "complete_mode_required",
+                    "/call/upsert_batch");
+}
+
+// Asked for complete mode, a server without the v2 routes (404): back to upsert_batch.
+TEST(RemoteStore, AServerWithoutTheV2RoutesSwitchesBack) {
+  expect_one_switch("legacy-only", CallsRoute::kComplete, "upsert_batch", "v2_absent", {});
 }
 
 // In complete mode a call still running after show_running_after is shown while it runs:
