@@ -14,6 +14,8 @@
 
 #include <weft/ids.h>
 
+#include "runtime/stores/sqlite/sqlite_status.h"
+
 namespace weft {
 namespace {
 
@@ -31,26 +33,9 @@ INSERT INTO outbox_meta (key, value) VALUES ('format_version', '1');
 // Bytes, not characters: length() of TEXT counts characters.
 constexpr const char* kBodyBytes = "length(CAST(body AS BLOB))";
 
-// The StatusCode for an SQLite result code, as sqlite_store.cc's sqlite_status (private to
-// that file) maps them: a busy file may clear up, a full disk is a limit.
-StatusCode code_for(int rc) {
-  const int primary = rc & 0xff;
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_PROTOCOL ||
-      primary == SQLITE_IOERR)
-    return StatusCode::kUnavailable;
-  if (primary == SQLITE_FULL || primary == SQLITE_NOMEM) return StatusCode::kResourceExhausted;
-  if (primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_READONLY ||
-      primary == SQLITE_AUTH)
-    return StatusCode::kFailedPrecondition;
-  if (primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG ||
-      primary == SQLITE_RANGE || primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
-    return StatusCode::kInvalidArgument;
-  return StatusCode::kInternal;
-}
-
 // The failure of the last call on db, read before anything else can replace its message.
 Status db_error(sqlite3* db, int rc) {
-  return Status(code_for(rc),
+  return Status(sqlite_status_code(rc),
                 std::string("sqlite: ") + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 }
 

@@ -18,39 +18,13 @@
 #include <weft/store.h>
 
 #include "runtime/model/json_escape.h"
+#include "runtime/stores/sqlite/sqlite_status.h"
 
 namespace weft {
 namespace {
 
-// What kind of failure an SQLite result code is: a locked or busy file may clear up
-// (unavailable), a full disk or memory is a limit, bad content is the caller's.
-Status sqlite_status(int rc, std::string message) {
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_PROTOCOL:
-    case SQLITE_IOERR:
-      return Status::unavailable(std::move(message));
-    case SQLITE_FULL:
-    case SQLITE_NOMEM:
-      return Status::resource_exhausted(std::move(message));
-    case SQLITE_CONSTRAINT:
-    case SQLITE_MISMATCH:
-    case SQLITE_TOOBIG:
-    case SQLITE_RANGE:
-      return Status::invalid_argument(std::move(message));
-    case SQLITE_CANTOPEN:
-    case SQLITE_PERM:
-    case SQLITE_READONLY:
-    case SQLITE_AUTH:
-      return Status::failed_precondition(std::move(message));
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      return Status::invalid_argument(std::move(message));
-    default:
-      return Status::internal(std::move(message));
-  }
-}
+// A failed SQLite call as a Status of the right kind (sqlite_status.h).
+Status sqlite_status(int rc, std::string message) { return Status(sqlite_status_code(rc), std::move(message)); }
 
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE IF NOT EXISTS calls (
