@@ -115,6 +115,12 @@ std::string dead_letter_path_for(const Config& config) {
 }
 
 namespace {
+// The store as an AsyncStore that assigns the digests of values holding refs, or nullptr.
+const AsyncStore* digest_assigner(const Store* store) {
+  auto* async = dynamic_cast<const AsyncStore*>(store);
+  return async != nullptr && async->assigns_ref_digests() ? async : nullptr;
+}
+
 StoreWriterOptions writer_options(const Config& c) {
   StoreWriterOptions o;
   o.batch_size = c.store_batch_size;
@@ -145,15 +151,11 @@ RuntimeCore::RuntimeCore(Config cfg, std::shared_ptr<Store> store)
       project(part(config.project, false)),
       ref_prefix("weave:///" + config.project + "/"),
       runtime_id(g_next_runtime_id.fetch_add(1)),
-      store_assigns_ref_digests([&] {
-        auto* async = dynamic_cast<AsyncStore*>(store.get());
-        return async != nullptr && async->assigns_ref_digests();
-      }()),
-      dependency_timeout([&] {
-        auto* async = dynamic_cast<AsyncStore*>(store.get());
-        if (!store_assigns_ref_digests || !async) return config.dependency_timeout;
-        return std::max(config.dependency_timeout, async->longest_pending() + std::chrono::milliseconds(10'000));
-      }()),
+      store_assigns_ref_digests(digest_assigner(store.get()) != nullptr),
+      dependency_timeout(store_assigns_ref_digests
+                             ? std::max(config.dependency_timeout,
+                                        digest_assigner(store.get())->longest_pending() + std::chrono::milliseconds(10'000))
+                             : config.dependency_timeout),
       tracker(static_cast<uint64_t>(config.max_outstanding),
               config.max_memory_bytes == 0 ? WorkTracker::kMaxBytes : config.max_memory_bytes),
       errors(config.on_error, config.error_report_interval),
