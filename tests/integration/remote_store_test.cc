@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -299,6 +300,80 @@ TEST(RemoteStore, ASlowServerDoesNotTripTheDependencyDeadline) {
   EXPECT_EQ(rt.metrics().remote.digest_round_trips, 3u);
   std::lock_guard<std::mutex> lock(errors_mu);
   for (const auto& e : errors) EXPECT_EQ(e.find("gave up"), std::string::npos) << e;
+}
+
+// Complete mode's failure paths keep both halves of a call together. A refused key keeps
+// every request in the outbox (a start waiting for its end too); the next runtime on that
+// outbox pairs them again and delivers all of it.
+TEST(RemoteStore, CompleteModeKeepsBothHalvesAndReplaysThem) {
+  TempDir dir("weft-remote");
+  FakeServer server(dir, R"({"bad_key": true})");
+  RemoteOptions o;
+  o.calls_route = CallsRoute::kComplete;
+  uint64_t kept = 0, calls = 0;
+  {
+    Runtime rt(remote_config(server, dir, o));
+    calls = run_eval_workload(rt, EvalWorkloadOptions{10, 42}).calls;
+    FlushResult f = rt.flush(60s);
+    EXPECT_FALSE(f);
+    EXPECT_EQ(f.pending, 0);
+    RuntimeStats s = rt.stats();
+    MetricsSnapshot m = rt.metrics();
+    kept = s.kept_by_store;
+    EXPECT_GT(m.remote.auth_failures, 0u);
+    EXPECT_EQ(s.store_failures, kept) << "every request the store was given is kept";
+    EXPECT_EQ(s.dead_lettered, 0u);
+    EXPECT_EQ(s.lost, 0u);
+    EXPECT_EQ(m.remote.outbox_depth, kept) << "every request is still in the outbox";
+    // Also failed, and reported: values holding refs, which wait for the server's digest
+    // of a kept child, so their own request never exists (docs/REMOTE.md, the outbox's
+    // guarantee for ref-bearing work).
+    EXPECT_GT(f.failed, kept);
+  }
+  ASSERT_GT(kept, 2 * calls);  // every call's start and end, plus objects
+  server.control(R"({"reset_faults": true})");
+  Runtime replay(remote_config(server, dir, o));
+  ASSERT_TRUE(replay.flush(120s));
+  auto done = testing::poll_until(60s, [&]() -> std::optional<bool> {
+    MetricsSnapshot m = replay.metrics();
+    if (m.remote.replay_delivered == kept && m.remote.outbox_depth == 0) return true;
+    return std::nullopt;
+  });
+  MetricsSnapshot m = replay.metrics();
+  EXPECT_TRUE(done) << m.remote.replay_delivered << " of " << kept << " delivered, outbox " << m.remote.outbox_depth;
+  Value audit = server.get("/__audit");
+  EXPECT_EQ(audit.find("violations")->items().size(), 0u) << canonical_json(audit);
+  EXPECT_EQ(static_cast<uint64_t>(audit.find("counts")->find("calls")->as_int()), calls)
+      << "every call, its start and end paired again";
+  EXPECT_GT(served(server.get("/__stats"), kComplete, "200"), 0);
+}
+
+// A finished call too big for one request: its calls/complete item is refused (413, a
+// single item: no split), and both its start and its end are dead-lettered, counted once
+// as a rejected request.
+TEST(RemoteStore, ACompleteItemOverTheLimitDeadLettersBothHalves) {
+  TempDir dir("weft-remote");
+  FakeServer server(dir, R"({"max_body_bytes": 16384})");
+  RemoteOptions o;
+  o.calls_route = CallsRoute::kComplete;
+  Runtime rt(remote_config(server, dir, o));
+  Value op = make_op("big_answer", "def big_answer(x): ...");
+  {
+    Call call = rt.start_call(op, Value::dict({{"x", Value::number(1)}}));
+    ASSERT_TRUE(call.finish(Value::string(std::string(32 * 1024, 'a'))).is_ok());
+  }
+  FlushResult f = rt.flush(60s);
+  EXPECT_FALSE(f);
+  RuntimeStats s = rt.stats();
+  MetricsSnapshot m = rt.metrics();
+  EXPECT_EQ(s.dead_lettered, 2u) << "the call's start and its end";
+  EXPECT_EQ(m.remote.rejected, 1u) << "one request refused";
+  EXPECT_EQ(m.remote.splits, 0u);
+  EXPECT_EQ(m.remote.outbox_depth, 0u);
+  std::string lines = testing::read_file(dir.path() / "dead-letter.jsonl");
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 2);
+  EXPECT_NE(lines.find("\"call_start\""), std::string::npos);
+  EXPECT_NE(lines.find("\"call_end\""), std::string::npos);
 }
 
 }  // namespace
