@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "messages/messages.h"
+#include "runtime/platform/thread_name.h"
 
 namespace weft {
 
@@ -23,7 +24,10 @@ DeadlineWatch::DeadlineWatch(std::chrono::milliseconds timeout)
     : timeout_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count()),
       interval_(interval_for(timeout)),
       incoming_(std::make_unique<Incoming>()) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("weft.deadline");
+    run();
+  });
 }
 
 DeadlineWatch::~DeadlineWatch() { stop(); }

@@ -22,6 +22,7 @@
 #include "runtime/core/event_queue.h"
 #include "runtime/core/idle_backoff.h"
 #include "runtime/core/runtime_core.h"
+#include "runtime/platform/thread_name.h"
 
 namespace weft {
 
@@ -68,7 +69,10 @@ class ActorDispatcher final : public Dispatcher {
         deadlines(c.dependency_timeout),
         sys(cfg) {
     core.deadlines = &deadlines;
-    thread = std::thread([this] { run(); });
+    thread = std::thread([this] {
+      name_this_thread("weft.dispatch");
+      run();
+    });
   }
   ~ActorDispatcher() override {
     stop(std::chrono::steady_clock::now());

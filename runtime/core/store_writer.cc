@@ -7,6 +7,7 @@
 #include <map>
 
 #include "runtime/core/idle_backoff.h"
+#include "runtime/platform/thread_name.h"
 
 namespace weft {
 
@@ -47,7 +48,10 @@ StoreWriter::~StoreWriter() {
   if (thread_.joinable()) stop(std::chrono::steady_clock::now());
 }
 
-void StoreWriter::start() { thread_ = std::thread([this] { run(); }); }
+void StoreWriter::start() { thread_ = std::thread([this] {
+    name_this_thread("weft.store");
+    run();
+  }); }
 
 void StoreWriter::submit(StoreItem&& item) {
   submitted_.fetch_add(1, std::memory_order_relaxed);

@@ -20,6 +20,7 @@
 #include <weft/runtime.h>
 
 #include "runtime/metrics/metrics_json.h"
+#include "runtime/platform/thread_name.h"
 
 namespace weft {
 
@@ -147,6 +148,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const Runtime& rt, c
   }
   impl->port = port;
   impl->thread = std::thread([p = impl.get()] {
+    name_this_thread("weft.metrics");
     p->server.listen_after_bind();
     p->accept_loop_done.store(true, std::memory_order_release);
   });

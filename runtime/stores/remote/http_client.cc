@@ -13,6 +13,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "runtime/platform/thread_name.h"
+
 namespace weft {
 
 namespace {
@@ -231,7 +233,10 @@ Result<std::unique_ptr<HttpClient>> HttpClient::start(HttpClientOptions options)
   curl_multi_setopt(impl->multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(impl->options.max_in_flight));
   curl_multi_setopt(impl->multi, CURLMOPT_MAXCONNECTS, static_cast<long>(impl->options.max_in_flight));
   Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->run(); });
+  impl->thread = std::thread([raw] {
+    name_this_thread("weft.http");
+    raw->run();
+  });
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }
 
