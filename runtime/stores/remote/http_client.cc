@@ -5,6 +5,7 @@
 #include <concurrentqueue/concurrentqueue.h>
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <ctime>
@@ -34,15 +35,18 @@ struct Transfer {
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t len = size * n;
-  if (t->response.body.size() + len > kMaxAnswerBytes) {
+  if (t->truncated || t->response.body.size() + len > kMaxAnswerBytes) {
     t->truncated = true;
-    return len;  // keep the transfer going; the body is cut
+    return len;  // keep the transfer going; the body is cut (to a prefix: nothing after the cut)
   }
   t->response.body.append(data, len);
   return len;
 }
 
-// Retry-After: delta seconds, or an HTTP date.
+// Retry-After: delta seconds, or an HTTP date. At most a day: a larger value (even one that
+// would overflow milliseconds) is a day, since the caller adds it to a clock.
+constexpr int64_t kMaxRetryAfterSeconds = 24 * 3600;
+
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t len = size * n;
@@ -57,10 +61,12 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
       while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
       while (!value.empty() && value.front() == ' ') value.erase(value.begin());
       if (!value.empty() && std::isdigit(static_cast<unsigned char>(value[0]))) {
-        t->response.retry_after = std::chrono::milliseconds(std::strtoll(value.c_str(), nullptr, 10) * 1000);
+        const long long seconds = std::min<long long>(std::strtoll(value.c_str(), nullptr, 10), kMaxRetryAfterSeconds);
+        t->response.retry_after = std::chrono::milliseconds(seconds * 1000);
       } else if (time_t at = curl_getdate(value.c_str(), nullptr); at > 0) {
         const time_t now = std::time(nullptr);
-        t->response.retry_after = std::chrono::milliseconds(at > now ? (at - now) * 1000 : 0);
+        const int64_t seconds = at > now ? std::min<int64_t>(at - now, kMaxRetryAfterSeconds) : 0;
+        t->response.retry_after = std::chrono::milliseconds(seconds * 1000);
       }
     }
   }
