@@ -17,6 +17,7 @@
 
 #include "actors/call_actor.h"
 #include "actors/deadline_watch.h"
+#include "actors/scheduler.h"
 #include "actors/spawn.h"
 #include "messages/messages.h"
 #include "runtime/core/event_queue.h"
@@ -56,6 +57,7 @@ caf::actor_system_config make_config(const Config& c) {
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   // The default (unbounded) lets one busy actor starve the others on its worker.
   cfg.set("scheduler.max-throughput", static_cast<size_t>(100));
+  use_weft_scheduler(cfg);  // CAF's sharing coordinator, minus a clock push per actor
   return cfg;
 }
 
