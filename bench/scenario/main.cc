@@ -110,6 +110,8 @@ int main(int argc, char** argv) {
   std::cout << "load average at the end: " << load_average() << "\n\n";
   print_main_table(std::cout, runs);
   std::cout << "\n";
+  print_cpu_table(std::cout, runs);
+  std::cout << "\n";
   print_scenario_table(std::cout, scenarios, o);
   if (!runs.empty() && !runs.front().rss_reset_ok)
     std::cout << "\nnote: /proc/self/clear_refs refused; RSS peaks are process-wide maxima so far\n";

@@ -35,7 +35,9 @@ paused-store scenario, where the naive deferral starves its pool.
   --help             this text
 
 The last line printed is:
-  summary: weft_p50_ns=<int> sync_walk_p50_ns=<int> ratio=<float> naive_defer=<DEADLOCK|ok> then_gated=<ok|DEADLOCK>
+  summary: weft_p50_ns=<int> sync_walk_p50_ns=<int> ratio=<float> naive_defer=<DEADLOCK|ok> then_gated=<ok|DEADLOCK> cpu_per_object_ratio=<float|n/a>
+where cpu_per_object_ratio is weft's process CPU per saved object over pool-then-gated's,
+on the same store and in the same run (n/a unless both ran).
 )";
 }
 

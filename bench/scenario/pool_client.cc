@@ -1,6 +1,8 @@
 // MODEL of Weave's Python WeaveClient (see pool_client.h), not part of weft.
 #include "bench/scenario/pool_client.h"
 
+#include <pthread.h>
+
 #include <stdexcept>
 
 #include <weft/digest.h>
@@ -75,7 +77,10 @@ PoolClient::PoolClient(const ModelConfig& config)
                                   {"client_version", Value::string("0")}})}}))),
       store_(config.store, config.store_batch, &outstanding_),
       pool_(config.pool_threads) {
-  watchdog_ = std::thread([this] { watchdog(); });
+  watchdog_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "pool.watchdog");  // "other" in the CPU split
+    watchdog();
+  });
 }
 
 PoolClient::~PoolClient() { shutdown(); }

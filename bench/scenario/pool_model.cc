@@ -1,6 +1,8 @@
 // MODEL of Weave's Python client machinery (see pool_model.h), not part of weft.
 #include "bench/scenario/pool_model.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 namespace weft_bench {
@@ -59,7 +61,12 @@ void DigestFuture::drop_callbacks() {
 
 WorkerPool::WorkerPool(unsigned threads) {
   workers_.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { run(); });
+  // Named, so that weft-bench's per-thread CPU split counts them as scheduler threads.
+  for (unsigned i = 0; i < threads; ++i)
+    workers_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "pool.worker");
+      run();
+    });
 }
 
 WorkerPool::~WorkerPool() { stop(); }
@@ -140,7 +147,10 @@ void WorkerPool::run() {
 
 ModelStore::ModelStore(std::shared_ptr<weft::Store> store, size_t batch_size, std::atomic<int64_t>* outstanding)
     : store_(std::move(store)), batch_size_(batch_size), outstanding_(outstanding) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "pool.store");  // a store thread, in the CPU split
+    run();
+  });
 }
 
 ModelStore::~ModelStore() { stop(true); }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "bench/common/thread_cpu.h"
 #include "bench/scenario/metrics.h"
 
 namespace weft_bench {
@@ -50,6 +51,22 @@ std::string ratio(double num, double den) {
   return fmt(x >= 100 ? "%.0f×" : x >= 10 ? "%.1f×" : "%.2f×", x);
 }
 
+// Process CPU (minus building the values) per obj_create written, in µs; 0 if none.
+double cpu_per_object_us(const RunResult& r) {
+  return r.objects > 0 ? r.cpu_s * 1e6 / static_cast<double>(r.objects) : 0;
+}
+
+// This run's CPU per object over pool-then-gated's on the same store (0 if either is missing).
+double cpu_per_object_ratio(const std::vector<RunResult>& runs, const RunResult& r) {
+  const RunResult* g = find_run(runs, "pool-then-gated", r.store);
+  double mine = cpu_per_object_us(r), theirs = g ? cpu_per_object_us(*g) : 0;
+  return mine > 0 && theirs > 0 ? mine / theirs : 0;
+}
+
+double context_switches_per_op(const RunResult& r) {
+  return r.op_ns.empty() ? 0 : static_cast<double>(r.context_switches) / static_cast<double>(r.op_ns.size());
+}
+
 }  // namespace
 
 void print_main_table(std::ostream& out, const std::vector<RunResult>& runs) {
@@ -87,6 +104,27 @@ void print_main_table(std::ostream& out, const std::vector<RunResult>& runs) {
   }
 }
 
+void print_cpu_table(std::ostream& out, const std::vector<RunResult>& runs) {
+  out << "CPU per saved object (process CPU over the run, minus building the values, ÷ obj_create written), "
+         "split per thread kind: app = the bench's main thread; scheduler = caf.multiplexer (CAF's workers) "
+         "or pool.worker; dispatch = weft.dispatch; store = weft.store or pool.store; clock = caf.clock, "
+         "weft.deadline; other = every other live thread; exited = getrusage minus the live threads.\n\n"
+         "| store | design | status | objects | CPU µs/object | app | scheduler | dispatch | store | clock | other | "
+         "exited | context switches/op | CPU/object ÷ pool-then-gated's |\n"
+         "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+  for (const auto& r : runs) {
+    const double per = cpu_per_object_us(r);
+    const double n = static_cast<double>(r.objects);
+    auto us = [&](double s) { return per > 0 ? fmt("%.2f", s * 1e6 / n) : std::string("–"); };
+    out << "| " << r.store << " | " << r.design << " | " << r.status << " | " << with_commas(r.objects) << " | "
+        << (per > 0 ? fmt("%.2f", per) : "–");
+    for (double k : r.kind_cpu_s) out << " | " << us(k);
+    const double q = cpu_per_object_ratio(runs, r);
+    out << " | " << us(r.exited_cpu_s) << " | " << (r.op_ns.empty() ? "–" : fmt("%.2f", context_switches_per_op(r)))
+        << " | " << (q > 0 ? fmt("%.2f", q) : "–") << " |\n";
+  }
+}
+
 void print_scenario_table(std::ostream& out, const std::vector<ScenarioResult>& scenarios, const Options& o) {
   const size_t k = std::max(o.scenario_ops, 2 * static_cast<size_t>(o.pool) + 8);
   out << "Paused-store scenario (weave PR 6740): store paused; " << k << " predict calls, then " << k
@@ -108,7 +146,10 @@ std::string write_csv(const std::string& path, const std::vector<RunResult>& run
   f << "kind,store,design,status,ops_timed,steps_run,p50_ns,p90_ns,p99_ns,max_ns,mean_ns,median_step_ms,drain_ms,"
        "end_to_end_s,cpu_s,value_build_cpu_s,rss_baseline_mb,rss_peak_mb,rss_reset_ok,objects,calls,requests,"
        "objects_per_s,blocking_waits,json_bytes_per_op,objects_per_op,p50_sync_walk_over_this,"
-       "objects_per_s_this_over_sync_walk,app_ms,written_while_paused,after_resume_ms,detail\n";
+       "objects_per_s_this_over_sync_walk,app_ms,written_while_paused,after_resume_ms,detail,"
+       "cpu_per_object_us,cpu_app_s,cpu_scheduler_s,cpu_dispatch_s,cpu_store_s,cpu_clock_s,cpu_other_s,"
+       "cpu_exited_s,context_switches,voluntary_context_switches,context_switches_per_op,"
+       "cpu_per_object_this_over_then_gated\n";
   auto q = [](const std::string& s) {
     std::string out = "\"";
     for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -128,12 +169,16 @@ std::string write_csv(const std::string& path, const std::vector<RunResult>& run
       << fmt("%.1f", r.rss_baseline_mb) << "," << fmt("%.1f", r.rss_peak_mb) << "," << (r.rss_reset_ok ? 1 : 0)
       << "," << r.objects << "," << r.calls << "," << r.requests << "," << fmt("%.1f", r.objects_per_s) << ","
       << r.blocking_waits << "," << r.json_bytes_per_op << "," << r.objects_per_op << ","
-      << fmt("%.3f", lat_ratio) << "," << fmt("%.3f", tput_ratio) << ",,,," << q(r.detail) << "\n";
+      << fmt("%.3f", lat_ratio) << "," << fmt("%.3f", tput_ratio) << ",,,," << q(r.detail) << ","
+      << fmt("%.3f", cpu_per_object_us(r));
+    for (double k : r.kind_cpu_s) f << "," << fmt("%.4f", k);
+    f << "," << fmt("%.4f", r.exited_cpu_s) << "," << r.context_switches << "," << r.voluntary_context_switches
+      << "," << fmt("%.3f", context_switches_per_op(r)) << "," << fmt("%.3f", cpu_per_object_ratio(runs, r)) << "\n";
   }
   for (const auto& s : scenarios) {
     f << "paused,null," << s.design << "," << s.status << ",,,,,,,,,,,,,,,," << s.objects << "," << s.call_ends
       << ",,,,,,,," << fmt("%.3f", s.app_ms) << "," << s.written_while_paused << ","
-      << fmt("%.1f", s.after_resume_ms) << "," << q(s.detail) << "\n";
+      << fmt("%.1f", s.after_resume_ms) << "," << q(s.detail) << ",,,,,,,,,,,,\n";
   }
   return f ? "" : "error writing " + path;
 }
@@ -223,9 +268,11 @@ std::string summary_line(const std::vector<RunResult>& runs, const std::vector<S
     }
     return std::string("n/a");
   };
+  const double cpu_ratio = w ? cpu_per_object_ratio(runs, *w) : 0;
   return "summary: weft_p50_ns=" + std::to_string(wp) + " sync_walk_p50_ns=" + std::to_string(sp) +
          " ratio=" + fmt("%.1f", wp > 0 ? static_cast<double>(sp) / static_cast<double>(wp) : 0.0) +
-         " naive_defer=" + outcome("pool-naive-defer", true) + " then_gated=" + outcome("pool-then-gated", false);
+         " naive_defer=" + outcome("pool-naive-defer", true) + " then_gated=" + outcome("pool-then-gated", false) +
+         " cpu_per_object_ratio=" + (cpu_ratio > 0 ? fmt("%.2f", cpu_ratio) : std::string("n/a"));
 }
 
 }  // namespace weft_bench

@@ -1,6 +1,7 @@
 // What one design run measured, and the entry points of the four designs.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -38,6 +39,14 @@ struct RunResult {
   uint64_t blocking_waits = 0; // pool workers that parked on a digest (models only)
   size_t json_bytes_per_op = 0;  // the output's canonical JSON, inline
   size_t objects_per_op = 0;
+  // Where cpu_s went, per thread kind (bench/common/thread_cpu.h: app, scheduler,
+  // dispatch, store, clock, other), over the same window; app excludes building the
+  // values. exited_cpu_s: CPU of threads that exited during the run (getrusage minus the
+  // live threads). The kinds and exited add up to cpu_s.
+  std::array<double, 6> kind_cpu_s{};  // indexed by weft_bench_common::ThreadKind
+  double exited_cpu_s = 0;
+  int64_t context_switches = 0;            // ru_nvcsw + ru_nivcsw over the run, all threads
+  int64_t voluntary_context_switches = 0;  // ru_nvcsw alone
 };
 
 // One design under the paused-store scenario (weave PR 6740's "paused client").

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/common/thread_cpu.h"
 #include "bench/scenario/counting_store.h"
 #include "bench/scenario/metrics.h"
 #include "bench/scenario/results.h"
@@ -63,6 +64,7 @@ RunResult measure_main(const std::string& design, const std::string& store_kind,
   rss.reset();
   r.rss_baseline_mb = rss.baseline_mb();
   r.rss_reset_ok = rss.reset_works();
+  const weft_bench_common::CpuSnapshot snap0 = weft_bench_common::take_cpu_snapshot();
   const double cpu0 = process_cpu_s();
   std::unique_ptr<D> d = make(std::shared_ptr<weft::Store>(store));
 
@@ -101,6 +103,15 @@ RunResult measure_main(const std::string& design, const std::string& store_kind,
   r.drain_ms = static_cast<double>(ns_between(last, drained)) / 1e6;
   r.end_to_end_s = static_cast<double>(ns_between(first_start, drained)) / 1e9;
   r.cpu_s = process_cpu_s() - cpu0 - r.value_build_cpu_s;
+  {
+    // The threads are all still alive here (shutdown comes after): per kind, same window.
+    const weft_bench_common::CpuDelta cd = cpu_delta(snap0, weft_bench_common::take_cpu_snapshot());
+    for (size_t k = 0; k < r.kind_cpu_s.size(); ++k) r.kind_cpu_s[k] = static_cast<double>(cd.kind_ns[k]) / 1e9;
+    r.kind_cpu_s[weft_bench_common::kApp] -= r.value_build_cpu_s;
+    r.exited_cpu_s = static_cast<double>(cd.exited_ns) / 1e9;
+    r.context_switches = cd.csw;
+    r.voluntary_context_switches = cd.vcsw;
+  }
   r.rss_peak_mb = rss.peak_mb();
   r.blocking_waits = d->blocking_waits();
   r.objects = store->written(CountingStore::kObj);
