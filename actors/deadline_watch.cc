@@ -34,6 +34,7 @@ DeadlineWatch::~DeadlineWatch() { stop(); }
 
 void DeadlineWatch::stop() {
   stop_.store(true, std::memory_order_release);
+  waker_.wake();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -55,10 +56,9 @@ void DeadlineWatch::run() {
   std::vector<Entry> batch(256);
   while (!stop_.load(std::memory_order_acquire)) {
     // A periodic sweep: this thread exists to notice time passing, so it sleeps between
-    // sweeps (in short slices, so stopping is prompt).
-    auto until = std::chrono::steady_clock::now() + interval_;
-    while (!stop_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(interval_, std::chrono::milliseconds(20)));
+    // sweeps; stop() pokes it, so stopping is prompt without waking it more often.
+    waker_.park_for(interval_);
+    if (stop_.load(std::memory_order_acquire)) break;
     size_t n;
     while ((n = incoming_->q.try_dequeue_bulk(batch.begin(), batch.size())) > 0)
       for (size_t i = 0; i < n; ++i) watched_.push_back(std::move(batch[i]));

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "messages/messages.h"
+#include "runtime/core/idle_backoff.h"
 #include "runtime/metrics/metrics_registry.h"
 
 namespace weft {
@@ -63,6 +64,7 @@ class DeadlineWatch {
   std::unique_ptr<Incoming> incoming_;
   std::vector<Entry> watched_;  // the watch thread only
   std::atomic<bool> stop_{false};
+  IdleWaker waker_;  // stop() ends the sleep between sweeps
   std::thread thread_;
 };
 

@@ -87,6 +87,7 @@ class ActorDispatcher final : public Dispatcher {
   ActorDispatcher& operator=(const ActorDispatcher&) = delete;
 
   std::string stop(std::chrono::steady_clock::time_point deadline) override;
+  void wake() override { waker.wake(); }
   uint64_t events_dispatched() const override { return dispatched.load(std::memory_order_relaxed); }
   size_t open_calls() const override { return open_count.load(std::memory_order_relaxed); }
   size_t scheduler_threads() const override { return threads; }
@@ -105,6 +106,7 @@ class ActorDispatcher final : public Dispatcher {
   caf::actor_system sys;
   std::thread thread;
   std::atomic<bool> stopping{false};
+  IdleWaker waker;
   std::atomic<uint64_t> dispatched{0};
   std::atomic<size_t> open_count{0};
   // Dispatcher thread only:
@@ -117,7 +119,7 @@ class ActorDispatcher final : public Dispatcher {
 void ActorDispatcher::run() {
   std::vector<Event> buf(256);
   moodycamel::ConsumerToken consumer(queue.q);
-  IdleBackoff idle(std::chrono::microseconds(1000));
+  IdleBackoff idle(std::chrono::microseconds(1000), &waker);
   for (;;) {
     size_t n = queue.q.try_dequeue_bulk(consumer, buf.begin(), buf.size());
     if (n == 0) {
@@ -125,6 +127,8 @@ void ActorDispatcher::run() {
       idle.wait();
       continue;
     }
+    // A quiet spell ends: the store writer is likely parked too, and work is coming its way.
+    if (idle.parked()) core.writer.wake();
     idle.reset();
     for (size_t i = 0; i < n; ++i) {
       int64_t t0 = steady_now_ns();
@@ -189,6 +193,7 @@ std::string ActorDispatcher::stop(std::chrono::steady_clock::time_point deadline
   ActorDispatcher& d = *this;
   if (!d.thread.joinable()) return {};
   d.stopping.store(true, std::memory_order_release);
+  d.waker.wake();
   d.thread.join();  // the dispatcher drains the queue first: nothing accepted is dropped
   std::string cut;
   if (!d.open.empty()) {

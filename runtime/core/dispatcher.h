@@ -26,6 +26,10 @@ class Dispatcher {
   // Returns a description of what was cut short ("" if nothing was).
   virtual std::string stop(std::chrono::steady_clock::time_point deadline) = 0;
 
+  // Gets the dispatcher polling again at once, also out of an idle park
+  // (runtime/core/idle_backoff.h). flush() calls it; application threads never do.
+  virtual void wake() = 0;
+
   virtual uint64_t events_dispatched() const = 0;
   virtual size_t open_calls() const = 0;
   virtual size_t scheduler_threads() const = 0;

@@ -291,6 +291,10 @@ FlushResult to_result(const EpochOutcome& o) {
 
 FlushResult Runtime::flush(std::chrono::milliseconds timeout) {
   detail::RuntimeImpl& d = *impl_;
+  // Out of an idle park, if they are in one: the work being flushed may have arrived
+  // while they slept their longest steps.
+  d.dispatcher->wake();
+  d.core.writer.wake();
   FlushResult r = to_result(d.core.tracker.flush(std::chrono::steady_clock::now() + timeout));
   d.core.errors.emit_held();  // what this work's failures were, before the caller reads r
   if (r.complete && d.core.tracker.outstanding() == 0) release_idle_memory();

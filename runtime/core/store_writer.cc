@@ -62,6 +62,7 @@ void StoreWriter::wake() {
   StoreItem item;
   item.wake_only = true;
   queue_->q.enqueue(std::move(item));
+  waker_.wake();
 }
 
 void StoreWriter::pause() { paused_.store(true, std::memory_order_release); }
@@ -93,7 +94,7 @@ bool StoreWriter::drain_queue(size_t max) {
 }
 
 void StoreWriter::run() {
-  IdleBackoff idle(std::chrono::microseconds(2000));
+  IdleBackoff idle(std::chrono::microseconds(2000), &waker_);
   for (;;) {
     if (abandon_.load(std::memory_order_acquire)) break;
     // While paused (or backing off) the queue is still drained into the backlog, so its

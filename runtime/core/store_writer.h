@@ -31,6 +31,7 @@
 
 #include <weft/store.h>
 
+#include "runtime/core/idle_backoff.h"
 #include "runtime/core/save_cell.h"
 #include "runtime/stores/async_store.h"
 #include "runtime/core/work_tracker.h"
@@ -81,6 +82,9 @@ class StoreWriter {
   // Any thread; lock-free.
   void submit(StoreItem&& item);
   void pause();
+  // Gets the writer polling again at once, also out of an idle park (runtime/core/
+  // idle_backoff.h): resume, stop and flush call it, never a hot path.
+  void wake();
   void resume();
   bool paused() const { return paused_.load(std::memory_order_acquire); }
 
@@ -123,7 +127,6 @@ class StoreWriter {
   void finish_batch();
   void give_up_all(const Status& reason);
   std::string keep_leftovers();  // writer thread, or any one thread once it has stopped
-  void wake();
 
   std::shared_ptr<Store> store_;
   AsyncStore* async_ = nullptr;  // store_, when it is asynchronous
@@ -148,6 +151,7 @@ class StoreWriter {
   std::minstd_rand jitter_{0x5eed};
   std::thread thread_;
   std::atomic<bool> paused_{false};
+  IdleWaker waker_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> abandon_{false};
   std::atomic<bool> stopped_{false};
