@@ -219,7 +219,7 @@ caf::behavior call_actor(CallActor* self, RuntimeCore* core, CallStartPtr start)
 
 caf::actor spawn_call_actor(caf::actor_system& sys, RuntimeCore* core, CallStartPtr start) {
   SpawningWith metered(&core->metrics);
-  return sys.spawn(call_actor, core, std::move(start));
+  return sys.spawn<caf::hidden>(call_actor, core, std::move(start));  // hidden: actors/spawn.h
 }
 
 }  // namespace weft

@@ -50,14 +50,16 @@ unsigned scheduler_threads_for(const Config& c) {
 caf::actor_system_config make_config(const Config& c) {
   caf::actor_system_config cfg;
   unsigned threads = scheduler_threads_for(c);
-  // Work stealing is pathological on 2 shared cores (docs/CAF_NOTES.md#scheduler): use
-  // sharing. The policy must be an atom: a string is rejected (one line on stderr) and CAF
-  // keeps stealing.
+  // The module loaded below replaces CAF's scheduler; the key still names the policy CAF's
+  // own is closest to. Work stealing is pathological on 2 shared cores
+  // (docs/CAF_NOTES.md#scheduler). The policy must be an atom: a string is rejected.
   cfg.set("scheduler.policy", caf::atom("sharing"));
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   // The default (unbounded) lets one busy actor starve the others on its worker.
   cfg.set("scheduler.max-throughput", static_cast<size_t>(100));
-  use_weft_scheduler(cfg);  // CAF's sharing coordinator, minus a clock push per actor
+  // weft's coordinator (or CAF's sharing one), with a clock that skips a push per actor.
+  use_weft_scheduler(cfg, c.scheduler == Config::Scheduler::caf_sharing ? SchedulerKind::caf_sharing
+                                                                         : SchedulerKind::weft);
   return cfg;
 }
 
@@ -208,13 +210,14 @@ std::string ActorDispatcher::stop(std::chrono::steady_clock::time_point deadline
     d.early_ends.clear();
   }
   // The remaining actors are saving values: they finish without help. Give them until the
-  // deadline (polling the registry: no CAF blocking call can take a deadline).
+  // deadline (polling the metrics' live count: the actors are hidden from CAF's registry,
+  // and no CAF blocking call can take a deadline).
   auto pause_for = std::chrono::microseconds(50);
-  while (d.sys.registry().running() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (d.core.metrics.live_actors() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(pause_for);
     pause_for = std::min(pause_for * 2, std::chrono::microseconds(5000));
   }
-  if (size_t left = d.sys.registry().running(); left > 0) {
+  if (uint64_t left = d.core.metrics.live_actors(); left > 0) {
     if (!cut.empty()) cut += "; ";
     cut += std::to_string(left) + " actors still running at the deadline were stopped";
     d.sys.await_actors_before_shutdown(false);

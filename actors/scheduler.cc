@@ -11,11 +11,28 @@
 // is nothing to cancel. Once one is set (the deadline fallback for an actor without a
 // metrics slot), every cancellation is forwarded again, as CAF does.
 //
+// Second, the scheduler itself (issue 11): CAF's `sharing` policy takes a mutex and
+// signals a condition variable on every job enqueue, its idle workers wait on that
+// condition variable, and worker<Policy>::run() does a dynamic_cast per resume for a
+// logging hook that is compiled out (6 % of instructions). weft's coordinator runs its
+// own workers on a lock-free JobQueue (actors/job_queue.h) whose idle workers spin
+// briefly and park on a futex, woken only when parked. CAF's sharing coordinator stays
+// available (Config::Scheduler::caf_sharing), with the same clock, for comparison.
+//
 // The CAF internals this relies on (0.17.6), named so an upgrade knows where to look:
-// - caf::scheduler::coordinator<Policy>: subclassed; its protected clock() (the
-//   thread_safe_actor_clock its caf.clock thread runs) is the clock we forward to, and its
-//   virtual clock() is what actor_system::clock() and every actor's cleanup call;
-// - caf::policy::work_sharing: the policy, unchanged;
+// - caf::scheduler::abstract_coordinator: subclassed; its pure virtuals enqueue() (a job
+//   from a thread that is not one of our workers) and clock(), its start() (spawns the
+//   utility actors, detached, so stop() may join the workers first), its protected
+//   stop_actors(), max_throughput() and num_workers() (from "scheduler.max-threads" and
+//   "scheduler.max-throughput" in init()), and cleanup_and_release() for jobs left at stop;
+// - caf::execution_unit: our worker; exec_later() is how a running actor schedules another
+//   (or itself) on the worker that runs it;
+// - caf::resumable::resume() and its resume_result, handled as worker<Policy>::run() does;
+//   actor_system::thread_started()/thread_terminates() around each worker thread;
+// - caf::scheduler::coordinator<Policy> for the caf_sharing variant: its protected clock()
+//   (the thread_safe_actor_clock its caf.clock thread runs) is the clock we forward to;
+// - caf::detail::thread_safe_actor_clock: our clock's base (coordinator<Policy>::clock()
+//   returns one) and, in weft's coordinator, the clock we run on a caf.clock thread;
 // - the module factory signature T::make(actor_system&, detail::type_list<>) that the
 //   public actor_system_config::load<T>() calls; a loaded scheduler module replaces the
 //   one that "scheduler.policy" would create.
@@ -26,6 +43,12 @@
 #include <caf/scheduler/coordinator.hpp>
 
 #include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "actors/job_queue.h"
+#include "runtime/platform/thread_name.h"
 
 namespace weft {
 
@@ -33,6 +56,9 @@ namespace {
 
 std::atomic<uint64_t> g_pushes{0};
 std::atomic<uint64_t> g_skipped{0};
+std::atomic<uint64_t> g_parks{0};  // JobQueueCounts of the coordinators that have stopped
+std::atomic<uint64_t> g_wakes{0};
+std::atomic<uint64_t> g_park_timeouts{0};
 
 // A thread_safe_actor_clock only because coordinator<Policy>::clock() returns one (an
 // override may not widen the type); its own ring and loop stay unused.
@@ -98,13 +124,14 @@ class ForwardingClock final : public caf::detail::thread_safe_actor_clock {
   std::atomic<bool> armed_{false};
 };
 
-class Coordinator final : public caf::scheduler::coordinator<caf::policy::work_sharing> {
+// CAF's sharing coordinator with weft's clock (Config::Scheduler::caf_sharing).
+class SharingCoordinator final : public caf::scheduler::coordinator<caf::policy::work_sharing> {
  public:
   using super = caf::scheduler::coordinator<caf::policy::work_sharing>;
-  explicit Coordinator(caf::actor_system& sys) : super(sys), clock_(super::clock()) {}
+  explicit SharingCoordinator(caf::actor_system& sys) : super(sys), clock_(super::clock()) {}
 
   static caf::actor_system::module* make(caf::actor_system& sys, caf::detail::type_list<>) {
-    return new Coordinator(sys);
+    return new SharingCoordinator(sys);
   }
 
  protected:
@@ -114,9 +141,124 @@ class Coordinator final : public caf::scheduler::coordinator<caf::policy::work_s
   ForwardingClock clock_;
 };
 
+thread_local bool t_on_worker = false;
+
+class WeftCoordinator;
+
+// One scheduler thread.
+class Worker final : public caf::execution_unit {
+ public:
+  Worker(caf::actor_system& sys, JobQueue<caf::resumable>& jobs, JobQueue<caf::resumable>::Worker& slot,
+         size_t max_throughput)
+      : caf::execution_unit(&sys), jobs_(jobs), slot_(slot), max_throughput_(max_throughput) {}
+
+  void exec_later(caf::resumable* job) override { jobs_.push(slot_, job); }
+
+  void start() {
+    thread_ = std::thread([this] {
+      name_this_thread("weft.sched");
+      t_on_worker = true;
+      system().thread_started();
+      run();
+      system().thread_terminates();
+    });
+  }
+  void join() { thread_.join(); }
+
+ private:
+  // worker<Policy>::run() without the logging hook.
+  void run() {
+    while (caf::resumable* job = jobs_.pop(slot_)) {
+      switch (job->resume(this, max_throughput_)) {
+        case caf::resumable::resume_later:
+          jobs_.push(slot_, job);  // keeps its reference: it stays in the loop
+          break;
+        case caf::resumable::done:
+        case caf::resumable::awaiting_message:
+          caf::intrusive_ptr_release(job);  // it is enqueued again, with a reference, when a message comes
+          break;
+        case caf::resumable::shutdown_execution_unit:
+          return;  // CAF's own shutdown job; weft's coordinator never enqueues one
+      }
+    }
+  }
+
+  JobQueue<caf::resumable>& jobs_;
+  JobQueue<caf::resumable>::Worker& slot_;
+  size_t max_throughput_;
+  std::thread thread_;
+};
+
+class WeftCoordinator final : public caf::scheduler::abstract_coordinator {
+ public:
+  explicit WeftCoordinator(caf::actor_system& sys) : abstract_coordinator(sys), clock_(caf_clock_) {}
+
+  static caf::actor_system::module* make(caf::actor_system& sys, caf::detail::type_list<>) {
+    return new WeftCoordinator(sys);
+  }
+
+  void enqueue(caf::resumable* job) override { jobs_->push(job); }
+  caf::actor_clock& clock() noexcept override { return clock_; }
+
+ protected:
+  void start() override {
+    const size_t n = num_workers();
+    jobs_ = std::make_unique<JobQueue<caf::resumable>>(n);
+    workers_.reserve(n);
+    for (size_t i = 0; i < n; ++i)
+      workers_.push_back(std::make_unique<Worker>(system(), *jobs_, jobs_->worker(i), max_throughput()));
+    for (auto& w : workers_) w->start();
+    // CAF's clock still runs timers that someone sets (the deadline fallback, CAF's own
+    // request timeouts): on its own thread, which waits on its condition variable, not a
+    // scheduler thread.
+    clock_thread_ = std::thread([this] {
+      name_this_thread("caf.clock");
+      system().thread_started();
+      caf_clock_.run_dispatch_loop();
+      system().thread_terminates();
+    });
+    abstract_coordinator::start();  // the utility actors (detached)
+  }
+
+  void stop() override {
+    // As coordinator<Policy>::stop(): the workers first (each runs what is queued, then
+    // returns), the utility actors, then whatever was enqueued after the workers left.
+    jobs_->stop();
+    for (auto& w : workers_) w->join();
+    stop_actors();
+    jobs_->drain(&abstract_coordinator::cleanup_and_release);
+    caf_clock_.cancel_dispatch_loop();
+    clock_thread_.join();
+    const JobQueueCounts c = jobs_->counts();
+    g_parks.fetch_add(c.parks, std::memory_order_relaxed);
+    g_wakes.fetch_add(c.wakes, std::memory_order_relaxed);
+    g_park_timeouts.fetch_add(c.timeouts, std::memory_order_relaxed);
+  }
+
+ private:
+  caf::detail::thread_safe_actor_clock caf_clock_;
+  ForwardingClock clock_;
+  std::unique_ptr<JobQueue<caf::resumable>> jobs_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::thread clock_thread_;
+};
+
 }  // namespace
 
-void use_weft_scheduler(caf::actor_system_config& cfg) { cfg.load<Coordinator>(); }
+void use_weft_scheduler(caf::actor_system_config& cfg, SchedulerKind kind) {
+  if (kind == SchedulerKind::caf_sharing) {
+    cfg.load<SharingCoordinator>();
+  } else {
+    cfg.load<WeftCoordinator>();
+  }
+}
+
+bool on_scheduler_thread() { return t_on_worker; }
+
+SchedulerCounts stopped_scheduler_counts() {
+  return SchedulerCounts{g_parks.load(std::memory_order_relaxed), g_wakes.load(std::memory_order_relaxed),
+                        g_park_timeouts.load(std::memory_order_relaxed)};
+}
 
 ClockCounts clock_counts() {
   return ClockCounts{g_pushes.load(std::memory_order_relaxed), g_skipped.load(std::memory_order_relaxed)};

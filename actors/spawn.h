@@ -26,6 +26,13 @@ struct ValueSave {
 using ValueSavePtr = std::shared_ptr<ValueSave>;
 
 // Spawns object_actor (Objects, Ops, plain values) or table_actor (Tables).
+//
+// Every weft actor is spawned `caf::hidden`: CAF's registry then does not count it. That
+// count is one shared atomic incremented and decremented per actor, and whenever it falls
+// to 1 or 0, the worker that decremented it locks a mutex to notify awaiters, which two
+// workers finishing the last actors at once contend for (seen by
+// tests/lock_watch/lock_watch_test.cc). The runtime counts its own live actors
+// (Metrics::live_actors(), per kind) and waits for them itself at shutdown.
 void spawn_value_actor(caf::actor_system& sys, RuntimeCore* core, ValueSavePtr job);
 void spawn_table_actor(caf::actor_system& sys, RuntimeCore* core, ValueSavePtr job);
 

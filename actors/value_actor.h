@@ -87,7 +87,7 @@ caf::behavior value_actor(ValueActor<Kind>* self, RuntimeCore* core, ValueSavePt
 template <class Kind>
 void spawn_value_actor_of(caf::actor_system& sys, RuntimeCore* core, ValueSavePtr job) {
   SpawningWith metered(&core->metrics);  // the constructor (inside spawn) finds the metrics
-  sys.spawn(value_actor<Kind>, core, std::move(job));
+  sys.spawn<caf::hidden>(value_actor<Kind>, core, std::move(job));  // hidden: actors/spawn.h
 }
 
 }  // namespace weft

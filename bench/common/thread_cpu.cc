@@ -19,7 +19,7 @@ const char* kind_name(int kind) {
 
 int kind_of_thread(pid_t tid, const std::string& comm) {
   if (tid == getpid() || comm == "app" || comm.rfind("app.", 0) == 0) return kApp;
-  if (comm == "caf.multiplexer" || comm == "pool.worker") return kScheduler;
+  if (comm == "weft.sched" || comm == "caf.multiplexer" || comm == "pool.worker") return kScheduler;
   if (comm == "weft.dispatch") return kDispatch;
   if (comm == "weft.store" || comm == "pool.store") return kStore;
   if (comm == "caf.clock" || comm == "weft.deadline") return kClock;

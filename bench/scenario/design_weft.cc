@@ -1,4 +1,5 @@
-// The `weft` design: the real weft::Runtime, driven through its public API only.
+// The `weft` design: the real weft::Runtime, driven through its public API only; and
+// `weft-caf-sharing`, the same on CAF's own sharing scheduler (Config::Scheduler).
 #include <algorithm>
 #include <atomic>
 
@@ -14,8 +15,8 @@ class WeftDesign {
  public:
   using Call = weft::Call;
 
-  WeftDesign(std::shared_ptr<weft::Store> store, unsigned threads)
-      : rt_(config(std::move(store), threads, errors_)) {}
+  WeftDesign(std::shared_ptr<weft::Store> store, unsigned threads, weft::Config::Scheduler scheduler)
+      : rt_(config(std::move(store), threads, scheduler, errors_)) {}
 
   Call start(const weft::Value& op, weft::Value inputs, const Call* parent) {
     return parent != nullptr ? rt_.start_call(op, std::move(inputs), weft::CallOptions::child_of(*parent))
@@ -44,8 +45,10 @@ class WeftDesign {
 
  private:
   static weft::Config config(std::shared_ptr<weft::Store> store, unsigned threads,
+                             weft::Config::Scheduler scheduler,
                              const std::shared_ptr<std::atomic<uint64_t>>& errors) {
     weft::Config c;
+    c.scheduler = scheduler;
     c.project = "bench/seed";
     c.store = std::move(store);
     c.scheduler_threads = threads;
@@ -59,19 +62,32 @@ class WeftDesign {
   weft::Runtime rt_;
 };
 
-}  // namespace
-
-RunResult run_main_weft(const std::string& store, const Options& o) {
-  return measure_main<WeftDesign>("weft", store, o, [&](std::shared_ptr<weft::Store> s) {
-    return std::make_unique<WeftDesign>(std::move(s), o.threads);
+RunResult run_main(const char* name, weft::Config::Scheduler scheduler, const std::string& store,
+                   const Options& o) {
+  return measure_main<WeftDesign>(name, store, o, [&](std::shared_ptr<weft::Store> s) {
+    return std::make_unique<WeftDesign>(std::move(s), o.threads, scheduler);
   });
 }
 
 // One scheduler thread: a design that waited on another actor would deadlock here.
-ScenarioResult run_paused_weft(const Options& o) {
-  return measure_paused<WeftDesign>("weft", 1, o, [&](std::shared_ptr<weft::Store> s) {
-    return std::make_unique<WeftDesign>(std::move(s), 1u);
+ScenarioResult run_paused(const char* name, weft::Config::Scheduler scheduler, const Options& o) {
+  return measure_paused<WeftDesign>(name, 1, o, [&](std::shared_ptr<weft::Store> s) {
+    return std::make_unique<WeftDesign>(std::move(s), 1u, scheduler);
   });
+}
+
+}  // namespace
+
+RunResult run_main_weft(const std::string& store, const Options& o) {
+  return run_main("weft", weft::Config::Scheduler::weft, store, o);
+}
+ScenarioResult run_paused_weft(const Options& o) { return run_paused("weft", weft::Config::Scheduler::weft, o); }
+
+RunResult run_main_weft_caf_sharing(const std::string& store, const Options& o) {
+  return run_main("weft-caf-sharing", weft::Config::Scheduler::caf_sharing, store, o);
+}
+ScenarioResult run_paused_weft_caf_sharing(const Options& o) {
+  return run_paused("weft-caf-sharing", weft::Config::Scheduler::caf_sharing, o);
 }
 
 }  // namespace weft_bench

@@ -17,6 +17,7 @@ namespace weft_bench {
 
 RunResult run_main(const std::string& design, const std::string& store, const Options& o) {
   if (design == "weft") return run_main_weft(store, o);
+  if (design == "weft-caf-sharing") return run_main_weft_caf_sharing(store, o);
   if (design == "pool-sync-walk") return run_main_pool_sync_walk(store, o);
   if (design == "pool-naive-defer") return run_main_pool_naive_defer(store, o);
   return run_main_pool_then_gated(store, o);
@@ -24,6 +25,7 @@ RunResult run_main(const std::string& design, const std::string& store, const Op
 
 ScenarioResult run_paused(const std::string& design, const Options& o) {
   if (design == "weft") return run_paused_weft(o);
+  if (design == "weft-caf-sharing") return run_paused_weft_caf_sharing(o);
   if (design == "pool-sync-walk") return run_paused_pool_sync_walk(o);
   if (design == "pool-naive-defer") return run_paused_pool_naive_defer(o);
   return run_paused_pool_then_gated(o);

@@ -23,7 +23,9 @@ paused-store scenario, where the naive deferral starves its pool.
                      (default 64; --quick: 32)
   --stores LIST      comma-separated: null, sqlite (default null,sqlite)
   --designs LIST     comma-separated: weft, pool-sync-walk, pool-naive-defer,
-                     pool-then-gated (default all)
+                     pool-then-gated (default all), or weft-caf-sharing (weft on CAF's
+                     own sharing scheduler, Config::Scheduler::caf_sharing: not in the
+                     default list)
   --quick            a reduced workload that runs in under a minute on 2 cores
   --csv PATH         also write the figures as CSV
   --png PATH         also draw the per-op latency distributions (needs gnuplot)
@@ -132,8 +134,9 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error, 
       if (!parse_list(v, {"null", "sqlite"}, o.stores)) return bad(v, "expected null and/or sqlite");
     } else if (flag == "--designs") {
       if (!need(v)) return std::nullopt;
-      if (!parse_list(v, {"weft", "pool-sync-walk", "pool-naive-defer", "pool-then-gated"}, o.designs))
-        return bad(v, "expected weft, pool-sync-walk, pool-naive-defer, pool-then-gated");
+      if (!parse_list(v, {"weft", "weft-caf-sharing", "pool-sync-walk", "pool-naive-defer", "pool-then-gated"},
+                      o.designs))
+        return bad(v, "expected weft, weft-caf-sharing, pool-sync-walk, pool-naive-defer, pool-then-gated");
     } else if (flag == "--csv" || flag == "--png" || flag == "--tmp-dir") {
       if (!need(v)) return std::nullopt;
       if (v.empty()) return bad(v, "expected a path");

@@ -132,7 +132,7 @@ void print_scenario_table(std::ostream& out, const std::vector<ScenarioResult>& 
          "| design | threads | status | app ms (store paused) | requests while paused | after resume ms | objects | call_end | detail |\n"
          "|---|--:|---|--:|--:|--:|--:|--:|---|\n";
   for (const auto& s : scenarios) {
-    out << "| " << s.design << " | " << s.threads << (s.design == "weft" ? " scheduler" : " pool") << " | "
+    out << "| " << s.design << " | " << s.threads << (s.design.rfind("weft", 0) == 0 ? " scheduler" : " pool") << " | "
         << s.status << " | " << fmt("%.2f", s.app_ms) << " | " << s.written_while_paused << " | "
         << fmt("%.0f", s.after_resume_ms) << " | " << s.objects << " | " << s.call_ends << " | "
         << (s.detail.empty() ? "" : s.detail) << " |\n";

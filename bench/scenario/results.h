@@ -70,6 +70,8 @@ ScenarioResult run_paused(const std::string& design, const Options& o);
 
 RunResult run_main_weft(const std::string& store, const Options& o);
 ScenarioResult run_paused_weft(const Options& o);
+RunResult run_main_weft_caf_sharing(const std::string& store, const Options& o);
+ScenarioResult run_paused_weft_caf_sharing(const Options& o);
 RunResult run_main_pool_sync_walk(const std::string& store, const Options& o);
 ScenarioResult run_paused_pool_sync_walk(const Options& o);
 RunResult run_main_pool_naive_defer(const std::string& store, const Options& o);

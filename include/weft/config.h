@@ -20,8 +20,14 @@ struct Config {
   std::string store_path = "weft.db";
   // A store of the application's (tests, benchmarks: a null store). Takes precedence.
   std::shared_ptr<Store> store;
-  // Actor scheduler threads (CAF "sharing" policy). 0 = min(2, hardware threads).
+  // Actor scheduler threads. 0 = min(2, hardware threads).
   unsigned scheduler_threads = 0;
+  // What runs the actors. `weft`: weft's scheduler, whose threads never wait on a lock or a
+  // condition variable (a lock-free run queue; an idle thread parks on a futex and is woken
+  // only when work comes). `caf_sharing`: CAF's own "sharing" policy (a mutex and a
+  // condition variable per job), kept for comparison (docs/BENCH.md) and as a fallback.
+  enum class Scheduler : uint8_t { weft, caf_sharing };
+  Scheduler scheduler = Scheduler::weft;
   // Events accepted and not yet written, at most (<= 16,777,215). Past it new events are
   // refused (counted, reported): an exact bound, not a hint. Call ends are never refused
   // (a started call must be able to end) but count.

@@ -1,0 +1,49 @@
+// Parking an idle thread on a 32-bit atomic word, with no mutex on either side: Linux's
+// futex(2) directly, so that a thread that parks never shares a lock with the thread that
+// wakes it (pthread condition variables take one on both sides). Elsewhere, C++20's
+// atomic wait, which is the same thing where the platform has it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#endif
+
+namespace weft {
+
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "a futex word is 32 bits");
+
+// Sleeps while `word` holds `expected`, at most `timeout`; returns at once if it does not.
+// May return spuriously: the caller re-checks its condition.
+inline void futex_wait(std::atomic<uint32_t>& word, uint32_t expected, std::chrono::microseconds timeout) {
+#if defined(__linux__)
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000);
+  ts.tv_nsec = static_cast<long>((timeout.count() % 1'000'000) * 1000);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &ts, nullptr, 0);
+#else
+  (void)timeout;
+  word.wait(expected, std::memory_order_acquire);
+#endif
+}
+
+// Wakes up to `n` threads sleeping on `word`.
+inline void futex_wake(std::atomic<uint32_t>& word, int n) {
+#if defined(__linux__)
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
+#else
+  if (n == 1) {
+    word.notify_one();
+  } else {
+    word.notify_all();
+  }
+#endif
+}
+
+}  // namespace weft
