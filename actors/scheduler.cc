@@ -143,6 +143,21 @@ class SharingCoordinator final : public caf::scheduler::coordinator<caf::policy:
 
 thread_local bool t_on_worker = false;
 
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_acquire(void* addr);
+#endif
+
+// For ThreadSanitizer only: CAF orders an actor's resumes through its mailbox's atomics,
+// inside libcaf_core.so, which TSan does not see. The TSan build's preload
+// (tests/support/tsan_caf_sync.cc) releases on the actor after each handled message and
+// after its activation; this acquires before each resume. (CAF's sharing queue gave TSan
+// that order by accident: its mutex. A lock-free run queue does not.)
+inline void tsan_resume_begins([[maybe_unused]] caf::resumable* job) {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_acquire(job);
+#endif
+}
+
 class WeftCoordinator;
 
 // One scheduler thread.
@@ -169,6 +184,7 @@ class Worker final : public caf::execution_unit {
   // worker<Policy>::run() without the logging hook.
   void run() {
     while (caf::resumable* job = jobs_.pop(slot_)) {
+      tsan_resume_begins(job);
       switch (job->resume(this, max_throughput_)) {
         case caf::resumable::resume_later:
           jobs_.push(slot_, job);  // keeps its reference: it stays in the loop

@@ -360,7 +360,7 @@ int main(int argc, char** argv) {
 
   std::printf("Per call, ns of CPU (medians over the rounds). calling = the calling thread during the calls; "
               "background = process CPU until flush() returned, minus the calling thread; its split per thread kind "
-              "(scheduler = caf.multiplexer, dispatch = weft.dispatch, store = weft.store, clock = caf.clock + "
+              "(scheduler = weft.sched or caf.multiplexer, dispatch = weft.dispatch, store = weft.store, clock = caf.clock + "
               "weft.deadline, other = the rest alive, exited = threads gone by the end); flush wait = the calling "
               "thread inside flush(). Each column is its own median, so the split need not add up exactly.\n\n");
   std::printf("| call | store | N | calling ns | background ns | scheduler | dispatch | store | clock | other | exited | "

@@ -22,7 +22,7 @@ namespace weft_bench_common {
 
 // The kinds a thread's name maps to (kind_of_thread):
 //   app        the process's main thread (tid == pid), and threads named "app" / "app.*"
-//   scheduler  caf.multiplexer (CAF 0.17's scheduler workers are named so), pool.worker
+//   scheduler  weft.sched (weft's coordinator), caf.multiplexer (CAF 0.17's own workers), pool.worker
 //   dispatch   weft.dispatch
 //   store      weft.store, pool.store (the reference models' store thread)
 //   clock      caf.clock, weft.deadline (weft's deadline watch thread)

@@ -106,7 +106,7 @@ void print_main_table(std::ostream& out, const std::vector<RunResult>& runs) {
 
 void print_cpu_table(std::ostream& out, const std::vector<RunResult>& runs) {
   out << "CPU per saved object (process CPU over the run, minus building the values, ÷ obj_create written), "
-         "split per thread kind: app = the bench's main thread; scheduler = caf.multiplexer (CAF's workers) "
+         "split per thread kind: app = the bench's main thread; scheduler = weft.sched (weft's workers), caf.multiplexer (CAF's) "
          "or pool.worker; dispatch = weft.dispatch; store = weft.store or pool.store; clock = caf.clock, "
          "weft.deadline; other = every other live thread; exited = getrusage minus the live threads.\n\n"
          "| store | design | status | objects | CPU µs/object | app | scheduler | dispatch | store | clock | other | "

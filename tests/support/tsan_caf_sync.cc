@@ -10,17 +10,22 @@
 // handlers pass on to weft's own threads (the store writer, the deadline watch), so they
 // cannot be suppressed without suppressing weft.
 //
-// This library interposes eight exported functions of libcaf_core.so and tells TSan the
+// This library interposes nine exported functions of libcaf_core.so and tells TSan the
 // order CAF guarantees, then calls the real function (found with dlsym(RTLD_NEXT)):
 //
 //   scheduled_actor::enqueue, blocking_actor::enqueue
 //                                       release on the message's content   (the push)
 //   scheduled_actor::mailbox_visitor, blocking_actor::mailbox_visitor (operator()),
 //   behavior_impl::invoke(visitor, xs)  acquire on the same content         (the take)
+//   scheduled_actor::mailbox_visitor (after the message), scheduled_actor::activate
+//                                       release on the actor, which weft's scheduler
+//                                       acquires before the actor's next resume
 //   intrusive_ptr_release(actor_control_block*), intrusive_ptr_release_weak(...),
 //   ref_counted::deref()                release on every drop; the owner of the last
 //                                       reference acquires before it deletes (the same
-//                                       annotation libstdc++ uses for shared_ptr)
+//                                       annotation libstdc++ uses for shared_ptr); for
+//                                       actors, a drop that is not the last is done here
+//                                       (see drop_unless_last)
 //
 // Interposition works because weft's actor and behavior vtables and CAF's internal calls
 // reach these symbols through dynamic relocations / the PLT (checked with objdump on
@@ -77,11 +82,27 @@ void blocking_actor::enqueue(mailbox_element_ptr ptr, execution_unit* eu) {
 }
 
 // Where a taken message is first looked at (its type is checked before any handler runs).
+// And, once the message is handled, a release on the actor itself (its resumable base, the
+// pointer a scheduler holds): weft's scheduler acquires it before the actor's next resume
+// (actors/scheduler.cc), which may run on another worker. CAF orders an actor's resumes
+// through its mailbox's atomics, which TSan cannot see; this release comes before the
+// actor blocks its mailbox, so the next resume, however soon, finds it.
 intrusive::task_result scheduled_actor::mailbox_visitor::operator()(mailbox_element& x) {
   using fn = intrusive::task_result (*)(mailbox_visitor*, mailbox_element&);
   static fn real = ::real_fn<fn>("_ZN3caf15scheduled_actor15mailbox_visitorclERNS_15mailbox_elementE");
   acquire(&x.content());
-  return real(this, x);
+  auto result = real(this, x);
+  release(static_cast<resumable*>(self));
+  return result;
+}
+
+// The actor's first resume runs its init (make_behavior) here: released the same way.
+bool scheduled_actor::activate(execution_unit* ctx) {
+  using fn = bool (*)(scheduled_actor*, execution_unit*);
+  static fn real = ::real_fn<fn>("_ZN3caf15scheduled_actor8activateEPNS_14execution_unitE");
+  bool result = real(this, ctx);
+  release(static_cast<resumable*>(this));
+  return result;
 }
 
 intrusive::task_result blocking_actor::mailbox_visitor::operator()(mailbox_element& x) {
@@ -102,11 +123,28 @@ match_case::result behavior_impl::invoke(invoke_result_visitor& f, type_erased_t
 }
 }  // namespace detail
 
+// Checking the count and then calling the real function is racy: two owners can both
+// read 2, and the one whose decrement comes second deletes without having acquired the
+// other's release (TSan then reports the other's last access, e.g. a worker's virtual call
+// on the job it is releasing, against the destructor). So a drop that is not the last is
+// done here, with the same atomic decrement CAF does (0.17.6 decrements strong_refs and
+// weak_refs with fetch_sub, acq_rel); only the owner that holds the last reference, which
+// no one else can drop, acquires and calls the real function, which deletes.
+template <class Count>
+bool drop_unless_last(Count& refs) {
+  auto n = refs.load(std::memory_order_acquire);
+  while (n > 1) {
+    if (refs.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel)) return true;
+  }
+  return false;
+}
+
 void intrusive_ptr_release(actor_control_block* x) {
   using fn = void (*)(actor_control_block*);
   static fn real = ::real_fn<fn>("_ZN3caf21intrusive_ptr_releaseEPNS_19actor_control_blockE");
   release(x);
-  if (x->strong_refs.load(std::memory_order_acquire) == 1) acquire(x);
+  if (drop_unless_last(x->strong_refs)) return;
+  acquire(x);
   real(x);
 }
 
@@ -114,7 +152,8 @@ void intrusive_ptr_release_weak(actor_control_block* x) {
   using fn = void (*)(actor_control_block*);
   static fn real = ::real_fn<fn>("_ZN3caf26intrusive_ptr_release_weakEPNS_19actor_control_blockE");
   release(x);
-  if (x->weak_refs.load(std::memory_order_acquire) == 1) acquire(x);
+  if (drop_unless_last(x->weak_refs)) return;
+  acquire(x);
   real(x);
 }
 

@@ -13,14 +13,21 @@
 #include "actors/job_queue.h"
 
 namespace weft {
+namespace job_queue_test {
+
+// Named (not in an anonymous namespace): TSan's symbolizer then prints moodycamel's frames
+// with their class, which tests/support/tsan.supp's moodycamel entries match.
+struct Job {
+  std::atomic<int> runs{0};
+};
+
+}  // namespace job_queue_test
+
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-struct Job {
-  std::atomic<int> runs{0};
-};
+using job_queue_test::Job;
 
 constexpr std::chrono::microseconds kNoRescue = std::chrono::hours(1);
 
