@@ -85,9 +85,9 @@ void send_start(CallActor* self) {
   // op_json is a JSON string ("\"weave:///...\"") or null if the op could not be saved.
   req.op_name = op_json.size() >= 2 && op_json[0] == '"' ? op_json.substr(1, op_json.size() - 2)
                                                           : std::string("unknown-op");
-  if (!ev.display_name.empty()) req.display_name = ev.display_name;
+  if (ev.extras != nullptr && !ev.extras->display_name.empty()) req.display_name = ev.extras->display_name;
   req.started_at_us = ev.started_at_us;
-  req.attributes_json = canonical_json(with_weave_attributes(ev.attributes));
+  req.attributes_json = canonical_json(with_weave_attributes(ev.extras != nullptr ? ev.extras->attributes : Value()));
   req.inputs_json = ev.inputs.is_null() ? std::string("{}") : canonical_json(ev.inputs, st.in.get());
   req.input_refs = st.in->ref_uris();
   // The op's ref is in op_name; input_refs lists only what the inputs refer to.

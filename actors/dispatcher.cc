@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include <atomic>
+#include <cstring>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -31,8 +32,11 @@ namespace {
 
 struct UuidHash {
   size_t operator()(const Uuid& u) const noexcept {
-    // UUIDv7: the tail is random; the head is the clock (similar for ids made together).
-    return std::hash<std::string_view>()(std::string_view(u.text.data() + 24, 12));
+    // UUIDv7: the last 8 bytes are random; the head is the clock (similar for ids made
+    // together), so the tail alone is already a good hash.
+    uint64_t tail;
+    std::memcpy(&tail, u.bytes.data() + 8, sizeof tail);
+    return static_cast<size_t>(tail);
   }
 };
 

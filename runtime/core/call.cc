@@ -70,7 +70,7 @@ Status Call::fail(std::string type, std::string message, Value output) {
   CallEndEvent ev;
   ev.id = id_;
   ev.output = std::move(output);
-  ev.exception = ExceptionInfo{std::move(type), std::move(message)};
+  ev.exception.reset(new ExceptionInfo{std::move(type), std::move(message)});
   ev.ended_at_us = now_unix_micros();
   return end_call(*rt_->impl_, std::move(ev));
 }

@@ -242,8 +242,8 @@ Call Runtime::start_call(const Value& op, Value inputs, CallOptions options) {
   if (parent != nullptr) ev.parent_id = parent->id_;
   ev.op = op;
   ev.inputs = std::move(inputs);
-  ev.attributes = std::move(options.attributes);
-  ev.display_name = std::move(options.display_name);
+  if (!options.attributes.is_null() || !options.display_name.empty())
+    ev.extras.reset(new CallStartExtras{std::move(options.attributes), std::move(options.display_name)});
   ev.started_at_us = now;
   if (!d.enqueue(slot, Event{std::move(ev), std::move(token)}, EventKind::kCallStart))
     call.rt_ = nullptr;  // reported

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <thread>
@@ -139,16 +140,38 @@ Uuid new_uuid_v7(int64_t unix_micros) {
   for (int i = 9; i < 16; ++i) b[i] = static_cast<uint8_t>(rand_b >> (8 * (15 - i)));
 
   Uuid u;
-  char* p = u.text.data();
-  p = put_hex(p, b, 0, 4);
-  *p++ = '-';
-  p = put_hex(p, b, 4, 6);
-  *p++ = '-';
-  p = put_hex(p, b, 6, 8);
-  *p++ = '-';
-  p = put_hex(p, b, 8, 10);
-  *p++ = '-';
-  put_hex(p, b, 10, 16);
+  std::memcpy(u.bytes.data(), b, sizeof b);
+  return u;
+}
+
+void Uuid::write_text(char* out) const {
+  const uint8_t* b = bytes.data();
+  out = put_hex(out, b, 0, 4);
+  *out++ = '-';
+  out = put_hex(out, b, 4, 6);
+  *out++ = '-';
+  out = put_hex(out, b, 6, 8);
+  *out++ = '-';
+  out = put_hex(out, b, 8, 10);
+  *out++ = '-';
+  put_hex(out, b, 10, 16);
+}
+
+std::string Uuid::str() const {
+  std::string s(36, '\0');
+  write_text(s.data());
+  return s;
+}
+
+std::optional<Uuid> Uuid::parse(std::string_view text) {
+  if (!is_uuid_text(text)) return std::nullopt;
+  auto nibble = [](char c) { return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); };
+  Uuid u;
+  size_t j = 0;
+  for (size_t i = 0; i < text.size(); i += 2) {
+    if (text[i] == '-') ++i;
+    u.bytes[j++] = static_cast<uint8_t>(nibble(text[i]) << 4 | nibble(text[i + 1]));
+  }
   return u;
 }
 

@@ -359,8 +359,9 @@ TEST_F(HttpClientTest, AtMostMaxInFlightAtOnce) {
     std::lock_guard lock(m);
     EXPECT_EQ(max_seen, kMax);  // kMax at once, never more
   }
+  // Sampled from this thread, so only an upper bound holds: all 16 can finish between two
+  // samples (seen under load), and the server side (max_seen) already proves the width.
   EXPECT_LE(client_max, kMax);
-  EXPECT_GE(client_max, 1u);
   // One connection per transfer running at once, reused by the later waves.
   EXPECT_EQ(server.connections(), kMax);
   EXPECT_EQ(client->outstanding(), 0u);

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -36,10 +38,11 @@ TEST(UuidV7, ShapeVersionAndVariant) {
   for (int i = 0; i < 1000; ++i) {
     const Uuid u = new_uuid_v7();
     ASSERT_FALSE(u.empty());
-    ASSERT_TRUE(is_uuid_text(u.view())) << u.str();
-    ASSERT_EQ(u.text[14], '7') << u.str();                                        // version
-    ASSERT_NE(std::string_view("89ab").find(u.text[19]), std::string_view::npos)  // variant 10
-        << u.str();
+    const std::string text = u.str();
+    ASSERT_TRUE(is_uuid_text(text)) << text;
+    ASSERT_EQ(text[14], '7') << text;                                        // version
+    ASSERT_NE(std::string_view("89ab").find(text[19]), std::string_view::npos)  // variant 10
+        << text;
   }
 }
 
@@ -56,7 +59,8 @@ TEST(UuidV7, OneThreadSortsInCreationOrder) {
   std::vector<Uuid> ids(50000);
   for (Uuid& u : ids) u = new_uuid_v7();
   for (size_t i = 1; i < ids.size(); ++i) {
-    ASSERT_LT(ids[i - 1].view(), ids[i].view()) << "at " << i;
+    ASSERT_LT(ids[i - 1], ids[i]) << "at " << i;
+    ASSERT_LT(ids[i - 1].str(), ids[i].str()) << "at " << i;  // what SQLite's index sees
   }
 }
 
@@ -75,7 +79,7 @@ TEST(UuidV7, ThreadsAreOrderedAndUnique) {
   for (const auto& ids : per_thread) {
     for (size_t i = 0; i < ids.size(); ++i) {
       if (i > 0) {
-        ASSERT_LT(ids[i - 1].view(), ids[i].view());
+        ASSERT_LT(ids[i - 1], ids[i]);
       }
       all.insert(ids[i].str());
     }
@@ -101,18 +105,18 @@ TEST(UuidV7, ForkedChildDoesNotRepeatTheParentsIds) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     const Uuid u = new_uuid_v7();
-    const ssize_t n = write(fds[1], u.text.data(), u.text.size());
-    _exit(n == static_cast<ssize_t>(u.text.size()) ? 0 : 1);
+    const ssize_t n = write(fds[1], u.bytes.data(), u.bytes.size());
+    _exit(n == static_cast<ssize_t>(u.bytes.size()) ? 0 : 1);
   }
   const Uuid mine = new_uuid_v7();
   Uuid child;
-  ASSERT_EQ(read(fds[0], child.text.data(), child.text.size()),
-            static_cast<ssize_t>(child.text.size()));
+  ASSERT_EQ(read(fds[0], child.bytes.data(), child.bytes.size()),
+            static_cast<ssize_t>(child.bytes.size()));
   int status = 0;
   waitpid(pid, &status, 0);
   close(fds[0]);
   close(fds[1]);
-  EXPECT_TRUE(is_uuid_text(child.view())) << child.str();
+  EXPECT_TRUE(is_uuid_text(child.str())) << child.str();
   // Same thread state at the fork: without a reseed the random tails would be equal.
   EXPECT_NE(mine.str().substr(19), child.str().substr(19));
 }
@@ -126,6 +130,27 @@ TEST(UuidText, Validation) {
   EXPECT_FALSE(is_uuid_text("0190f5a4-7b1c-7def-8123-456789abcdeg"));
   EXPECT_FALSE(is_uuid_text(""));
   EXPECT_TRUE(Uuid{}.empty());
+}
+
+TEST(UuidText, BytesAndTextRoundTrip) {
+  // RFC 9562 appendix A.6's UUIDv7 example, lowercased; its bytes as Python prints them:
+  //   uuid.UUID("017f22e2-79b0-7cc3-98c4-dc0c0c07398f").bytes
+  const std::string text = "017f22e2-79b0-7cc3-98c4-dc0c0c07398f";
+  const std::array<uint8_t, 16> bytes = {0x01, 0x7f, 0x22, 0xe2, 0x79, 0xb0, 0x7c, 0xc3,
+                                         0x98, 0xc4, 0xdc, 0x0c, 0x0c, 0x07, 0x39, 0x8f};
+  const std::optional<Uuid> parsed = Uuid::parse(text);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->bytes, bytes);
+  EXPECT_EQ(parsed->str(), text);
+  EXPECT_FALSE(parsed->empty());
+  EXPECT_EQ(Uuid{}.str(), "00000000-0000-0000-0000-000000000000");
+  for (int i = 0; i < 1000; ++i) {
+    const Uuid u = new_uuid_v7();
+    ASSERT_EQ(Uuid::parse(u.str()), u);
+  }
+  EXPECT_FALSE(Uuid::parse("017F22E2-79B0-7CC3-98C4-DC0C0C07398F").has_value());  // lowercase only
+  EXPECT_FALSE(Uuid::parse("017f22e2-79b0-7cc3-98c4-dc0c0c07398").has_value());
+  EXPECT_FALSE(Uuid::parse("017f22e2079b0-7cc3-98c4-dc0c0c07398f").has_value());
 }
 
 TEST(Iso8601, KnownTimestamps) {
