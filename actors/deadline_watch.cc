@@ -23,6 +23,7 @@ std::chrono::milliseconds interval_for(std::chrono::milliseconds timeout) {
 DeadlineWatch::DeadlineWatch(std::chrono::milliseconds timeout)
     : timeout_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count()),
       interval_(interval_for(timeout)),
+      idle_sleep_(std::chrono::duration_cast<std::chrono::microseconds>(timeout) / 2),
       incoming_(std::make_unique<Incoming>()) {
   thread_ = std::thread([this] {
     name_this_thread("weft.deadline");
@@ -56,8 +57,11 @@ void DeadlineWatch::run() {
   std::vector<Entry> batch(256);
   while (!stop_.load(std::memory_order_acquire)) {
     // A periodic sweep: this thread exists to notice time passing, so it sleeps between
-    // sweeps; stop() pokes it, so stopping is prompt without waking it more often.
-    waker_.park_for(interval_);
+    // sweeps; stop() pokes it, so stopping is prompt without waking it more often. With
+    // nothing watched it sleeps half the timeout: a wait registered meanwhile began after
+    // this sleep did, so it is first swept well before it can be late, and swept every
+    // interval from then on.
+    waker_.park_for(watched_.empty() ? std::max<std::chrono::microseconds>(interval_, idle_sleep_) : interval_);
     if (stop_.load(std::memory_order_acquire)) break;
     size_t n;
     while ((n = incoming_->q.try_dequeue_bulk(batch.begin(), batch.size())) > 0)

@@ -60,6 +60,7 @@ class DeadlineWatch {
 
   const int64_t timeout_ns_;
   const std::chrono::milliseconds interval_;
+  const std::chrono::microseconds idle_sleep_;  // the sleep while nothing is watched
   struct Incoming;
   std::unique_ptr<Incoming> incoming_;
   std::vector<Entry> watched_;  // the watch thread only

@@ -125,7 +125,7 @@ class ActorDispatcher final : public Dispatcher {
 void ActorDispatcher::run() {
   std::vector<Event> buf(256);
   moodycamel::ConsumerToken consumer(queue.q);
-  IdleBackoff idle(std::chrono::microseconds(1000), &waker);
+  IdleBackoff idle(&waker, std::chrono::milliseconds(100));
   for (;;) {
     size_t n = queue.q.try_dequeue_bulk(consumer, buf.begin(), buf.size());
     if (n == 0) {
@@ -133,8 +133,9 @@ void ActorDispatcher::run() {
       idle.wait();
       continue;
     }
-    // A quiet spell ends: the store writer is likely parked too, and work is coming its way.
-    if (idle.parked()) core.writer.wake();
+    // A quiet spell ends: the store writer is likely in a long sleep too, and work is coming
+    // its way (a syscall only if it sleeps; never on a busy path: only after a 1 ms sleep).
+    if (idle.last_sleep() >= std::chrono::milliseconds(1)) core.writer.poke();
     idle.reset();
     for (size_t i = 0; i < n; ++i) {
       int64_t t0 = steady_now_ns();

@@ -1,97 +1,100 @@
 // IdleBackoff: how the dispatcher and the store writer wait for work when they have none.
 //
 // They poll their lock-free queues and, when a poll comes back empty, yield a few times and
-// then sleep in growing steps up to a cap. Nobody ever has to wake them, so handing over
-// work costs the producer (an application thread, an actor) one lock-free enqueue and never
-// a futex syscall: measured, the semaphore wake-ups of a blocking queue were the largest
-// single cost in the runtime's profile. The price is up to `cap` of extra latency after an
-// idle spell.
+// then sleep in steps that double from 10 µs up to `longest` (100 ms for the dispatcher,
+// 1 s for the store writer). Nobody has to wake them, so handing over work costs the
+// producer (an application thread, an actor) one lock-free enqueue and never a futex
+// syscall: measured, the semaphore wake-ups of a blocking queue were the largest single
+// cost in the runtime's profile. The price is latency after an idle spell: work that
+// arrives during a sleep waits for its end, at most about as long as the spell had lasted
+// (the steps double), and never more than `longest`.
 //
-// After `deep_after` with nothing to do, the thread parks: it sleeps up to `deep_cap` at a
-// time (tens of wake-ups a second instead of hundreds to thousands), unless an IdleWaker
-// pokes it. Only weft's own threads and slow paths poke (flush, pause/resume, stop, and the
-// dispatcher waking the store writer when a quiet spell ends): application threads and
-// actors never do, so the first event after a quiet spell may wait up to `deep_cap` to be
-// picked up, and a flush never waits for a parked thread. Measured on the 2-vCPU VM, one
-// idle wake-up costs 35-40 µs of CPU, so an idle runtime spends under 1 ms per second
+// Every sleep is on an IdleWaker, so weft's own threads can end it early: flush, pause and
+// resume, stop, and the dispatcher, which pokes the store writer when it finds work after a
+// sleep of 1 ms or more (the writer's queue is fed by what the dispatcher starts, so the
+// writer's longer sleeps end when work is coming its way). Application threads and actors
+// never poke. One idle wake-up costs 20-50 µs of CPU on the 2-vCPU VM, so an idle runtime
+// wakes about 11 times a second and spends well under 1 ms of CPU per second
 // (docs/BENCH.md, idle).
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
+#include <cstdint>
 #include <thread>
+
+#include "runtime/platform/futex.h"
 
 namespace weft {
 
-// The poke of a parked thread. The mutex is taken only by a thread that parks (after
-// `deep_after` of idleness) and by the slow paths that wake it: never on a hot path.
+// The poke of a sleeping thread, on one futex word and no lock: wake() costs a syscall only
+// while the other thread sleeps (a flag says so), and a poke made before the sleep is kept,
+// so the sleep that follows returns at once.
 class IdleWaker {
  public:
   void wake() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      poked_ = true;
-    }
-    cv_.notify_one();
+    // Dekker with park_for(): either it sees the poke before sleeping, or this sees it
+    // sleeping (and the kernel re-checks the word, so a wake between the two is not lost).
+    if (poked_.exchange(1, std::memory_order_seq_cst) == 0 && sleeping_.load(std::memory_order_seq_cst) != 0)
+      futex_wake(poked_, 1);
   }
-  // Sleeps up to `d` or until woken; true if it was woken.
+  // Sleeps up to `d` or until poked; true if it was poked.
   bool park_for(std::chrono::microseconds d) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, d, [this] { return poked_; });
-    bool woken = poked_;
-    poked_ = false;
-    return woken;
+    sleeping_.store(1, std::memory_order_seq_cst);
+    if (poked_.load(std::memory_order_seq_cst) == 0) futex_wait(poked_, 0, d);
+    sleeping_.store(0, std::memory_order_relaxed);
+    return poked_.exchange(0, std::memory_order_acq_rel) != 0;
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool poked_ = false;
+  std::atomic<uint32_t> poked_{0};
+  std::atomic<uint32_t> sleeping_{0};
 };
 
 class IdleBackoff {
  public:
-  explicit IdleBackoff(std::chrono::microseconds cap, IdleWaker* waker = nullptr,
-                       std::chrono::microseconds deep_cap = std::chrono::milliseconds(100),
-                       std::chrono::microseconds deep_after = std::chrono::milliseconds(250))
-      : cap_(cap), deep_cap_(deep_cap), deep_after_(deep_after), waker_(waker) {}
+  // waker: ends a sleep when poked (nullptr: plain sleeps). longest: the longest sleep.
+  // first: the first sleep after the yields (tests make it long).
+  explicit IdleBackoff(IdleWaker* waker, std::chrono::microseconds longest,
+                       std::chrono::microseconds first = std::chrono::microseconds(10))
+      : waker_(waker), longest_(longest), first_(first) {}
 
+  // Work was found: the next idle spell starts with its yields again.
   void reset() {
     idle_polls_ = 0;
-    parked_ = false;
+    last_sleep_ = std::chrono::microseconds(0);
   }
-  // Whether the last wait() parked: the first work after it ends a quiet spell.
-  bool parked() const { return parked_; }
+  // The last sleep of this spell (0 while it is still yielding).
+  std::chrono::microseconds last_sleep() const { return last_sleep_; }
 
-  // Called after a poll found nothing.
-  void wait() {
+  // Called after a poll found nothing. `limit` caps this sleep (a retry falls due, an
+  // answer is awaited) without resetting the spell.
+  void wait(std::chrono::microseconds limit = std::chrono::microseconds::max()) {
     if (idle_polls_ < kYields) {
       ++idle_polls_;
       std::this_thread::yield();
       return;
     }
-    auto now = std::chrono::steady_clock::now();
-    if (idle_polls_ == kYields) idle_since_ = now;  // the first sleep of this idle spell
-    if (waker_ != nullptr && now - idle_since_ >= deep_after_) {
-      parked_ = true;
-      if (waker_->park_for(deep_cap_)) idle_polls_ = 0;  // poked: work is likely coming
-      return;
+    int doublings = std::min(idle_polls_++ - kYields, 40);
+    auto step = first_;
+    for (int i = 0; i < doublings && step < longest_; ++i) step *= 2;
+    step = std::max(std::chrono::microseconds(1), std::min({step, longest_, limit}));
+    last_sleep_ = step;
+    if (waker_ == nullptr) {
+      std::this_thread::sleep_for(step);
+    } else if (waker_->park_for(step)) {
+      idle_polls_ = kYields;  // poked: work is likely coming, so sleep briefly again
     }
-    auto step = std::chrono::microseconds(10 << std::min(idle_polls_++ - kYields, 10));
-    std::this_thread::sleep_for(std::min(step, cap_));
   }
 
  private:
   static constexpr int kYields = 32;
-  std::chrono::microseconds cap_;
-  std::chrono::microseconds deep_cap_;
-  std::chrono::microseconds deep_after_;
   IdleWaker* waker_;
+  std::chrono::microseconds longest_;
+  std::chrono::microseconds first_;
   int idle_polls_ = 0;
-  bool parked_ = false;
-  std::chrono::steady_clock::time_point idle_since_{};
+  std::chrono::microseconds last_sleep_{0};
 };
 
 }  // namespace weft

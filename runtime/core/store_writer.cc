@@ -94,7 +94,9 @@ bool StoreWriter::drain_queue(size_t max) {
 }
 
 void StoreWriter::run() {
-  IdleBackoff idle(std::chrono::microseconds(2000), &waker_);
+  // Up to 1 s asleep when nothing comes: the dispatcher pokes the writer when work starts
+  // again, and flush, resume and stop wake it.
+  IdleBackoff idle(&waker_, std::chrono::seconds(1));
   for (;;) {
     if (abandon_.load(std::memory_order_acquire)) break;
     // While paused (or backing off) the queue is still drained into the backlog, so its
@@ -123,7 +125,7 @@ void StoreWriter::run() {
     if (stopping_.load(std::memory_order_acquire) && !have_work && queue_->q.size_approx() == 0 &&
         in_flight_.empty())
       break;
-    if (!got) idle.wait();  // nothing to do, paused, or backing off: poll again a little later
+    if (!got) idle.wait(sleep_limit());  // nothing to do, paused, or backing off: poll again later
   }
   if (async_) {
     // Stopped with answers outstanding (the deadline passed): the store ends them now.
@@ -135,6 +137,19 @@ void StoreWriter::run() {
   }
   unwritten_ = keep_leftovers();
   stopped_.store(true, std::memory_order_release);
+}
+
+std::chrono::microseconds StoreWriter::sleep_limit() const {
+  // Answers awaited from an asynchronous store arrive on its own threads, which do not poke:
+  // poll for them every 2 ms, as the writer always did.
+  if (async_ && (!in_flight_.empty() || async_->pending() > 0)) return std::chrono::milliseconds(2);
+  // A failed batch backing off: wake when its next attempt falls due.
+  if (!batch_items_.empty() && !paused_.load(std::memory_order_relaxed)) {
+    auto left = next_attempt_ - std::chrono::steady_clock::now();
+    return std::max(std::chrono::microseconds(1),
+                    std::chrono::duration_cast<std::chrono::microseconds>(left));
+  }
+  return std::chrono::microseconds::max();
 }
 
 std::string StoreWriter::keep_leftovers() {

@@ -85,6 +85,9 @@ class StoreWriter {
   // Gets the writer polling again at once, also out of an idle park (runtime/core/
   // idle_backoff.h): resume, stop and flush call it, never a hot path.
   void wake();
+  // Ends the writer's idle sleep, if it sleeps (else its next sleep returns at once): the
+  // dispatcher's poke when a quiet spell ends. A syscall only while the writer sleeps.
+  void poke() { waker_.wake(); }
   void resume();
   bool paused() const { return paused_.load(std::memory_order_acquire); }
 
@@ -115,6 +118,7 @@ class StoreWriter {
 
  private:
   void run();
+  std::chrono::microseconds sleep_limit() const;  // the longest the next idle sleep may be
   bool drain_queue(size_t max);  // queue -> backlog; false if nothing came
   void write_batch();            // one batch (new, or the one being retried)
   void give_up(size_t i, const Status& reason, uint32_t attempts);

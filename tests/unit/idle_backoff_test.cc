@@ -1,9 +1,10 @@
-// IdleBackoff and IdleWaker (runtime/core/idle_backoff.h): a thread idle past `deep_after`
-// parks, and a poke ends the park at once rather than at its cap.
+// IdleBackoff and IdleWaker (runtime/core/idle_backoff.h): sleeps that double up to their
+// longest, and a poke that ends a sleep at once rather than at its end.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "runtime/core/idle_backoff.h"
 
@@ -28,22 +29,42 @@ TEST(IdleWaker, APokeFromAnotherThreadEndsThePark) {
   poker.join();
 }
 
-TEST(IdleBackoff, ParksOnlyAfterItsYieldsAndAPokeEndsThePark) {
+TEST(IdleBackoff, SleepsOnlyAfterItsYieldsAndAPokeEndsTheSleep) {
   IdleWaker w;
-  IdleBackoff idle(1us, &w, /*deep_cap=*/30s, /*deep_after=*/0us);
-  for (int i = 0; i < 32; ++i) idle.wait();  // the yields of a new spell: no park
-  EXPECT_FALSE(idle.parked());
+  IdleBackoff idle(&w, /*longest=*/30s, /*first=*/30s);
+  for (int i = 0; i < 32; ++i) idle.wait();  // the yields of a new spell: no sleep
+  EXPECT_EQ(idle.last_sleep(), 0us);
   w.wake();
-  idle.wait();  // past deep_after (0): parks, and the poke ends it at once, not in 30 s
-  EXPECT_TRUE(idle.parked());
+  idle.wait();  // sleeps (30 s), and the poke ends it at once: a lost poke fails the test's deadline
+  EXPECT_EQ(idle.last_sleep(), 30s);
   idle.reset();  // work found: the next spell starts with its yields again
-  EXPECT_FALSE(idle.parked());
+  EXPECT_EQ(idle.last_sleep(), 0us);
 }
 
-TEST(IdleBackoff, WithoutAWakerItNeverParks) {
-  IdleBackoff idle(1us, nullptr, 30s, 0us);
-  for (int i = 0; i < 100; ++i) idle.wait();
-  EXPECT_FALSE(idle.parked());
+TEST(IdleBackoff, StepsDoubleUpToTheLongestAndALimitCapsOneStep) {
+  IdleBackoff idle(nullptr, /*longest=*/8us, /*first=*/1us);
+  for (int i = 0; i < 32; ++i) idle.wait();
+  std::vector<std::chrono::microseconds> steps;
+  for (int i = 0; i < 6; ++i) {
+    idle.wait();
+    steps.push_back(idle.last_sleep());
+  }
+  EXPECT_EQ(steps, (std::vector<std::chrono::microseconds>{1us, 2us, 4us, 8us, 8us, 8us}));
+  idle.wait(/*limit=*/3us);  // a retry due in 3 µs: this step only
+  EXPECT_EQ(idle.last_sleep(), 3us);
+  idle.wait();
+  EXPECT_EQ(idle.last_sleep(), 8us);
+}
+
+TEST(IdleBackoff, APokeStartsTheStepsAgainFromTheFirst) {
+  IdleWaker w;
+  IdleBackoff idle(&w, /*longest=*/30s, /*first=*/1us);
+  for (int i = 0; i < 32 + 10; ++i) idle.wait();  // yields, then 1, 2, ... 512 µs
+  EXPECT_EQ(idle.last_sleep(), 512us);
+  w.wake();
+  idle.wait();  // ends at once (poked)
+  idle.wait();  // back to the first step: work is likely coming
+  EXPECT_EQ(idle.last_sleep(), 1us);
 }
 
 }  // namespace
