@@ -66,12 +66,26 @@ void Dependencies::visit_contents(const Value& v) {
 }
 
 void Dependencies::visit(const Value& root) {
-  // Iterative: plain containers may nest deeply.
+  // Iterative: plain containers may nest deeply. One LIFO stack, its bottom in place (the
+  // order of the walk decides the order of the children, hence of the request's refs).
+  size_t in_place = 0;
   stack_.clear();
-  stack_.push_back(&root);
-  while (!stack_.empty()) {
-    const Value* v = stack_.back();
-    stack_.pop_back();
+  auto push = [&](const Value* v) {
+    if (stack_.empty() && in_place < kInlineStack) {
+      inline_stack_[in_place++] = v;
+    } else {
+      stack_.push_back(v);
+    }
+  };
+  push(&root);
+  while (in_place > 0 || !stack_.empty()) {
+    const Value* v;
+    if (!stack_.empty()) {
+      v = stack_.back();
+      stack_.pop_back();
+    } else {
+      v = inline_stack_[--in_place];
+    }
     switch (v->kind()) {
       case ValueKind::kObject:
       case ValueKind::kTable:
@@ -82,10 +96,10 @@ void Dependencies::visit(const Value& root) {
         meet_blob(*v);
         break;
       case ValueKind::kList:
-        for (const auto& item : v->items()) stack_.push_back(&item);
+        for (const auto& item : v->items()) push(&item);
         break;
       case ValueKind::kDict:
-        for (const auto& e : v->entries()) stack_.push_back(&e.second);
+        for (const auto& e : v->entries()) push(&e.second);
         break;
       default:
         break;
@@ -96,6 +110,7 @@ void Dependencies::visit(const Value& root) {
 void Dependencies::meet(const Value& child) {
   if (find(child.node()) >= 0) return;  // the same instance twice in one parent: one slot
   auto slot = static_cast<uint32_t>(children_.size());
+  if (children_.empty()) children_.reserve(4);  // one allocation for the usual few children
   detail::Claim claim = detail::claim_cell(child, core_->runtime_id);
   children_.push_back(Child{claim.cell, &child, false, claim.owner});
   if (children_.size() > kLinearSearchLimit) {

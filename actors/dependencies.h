@@ -10,6 +10,7 @@
 
 #include <caf/fwd.hpp>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -73,7 +74,11 @@ class Dependencies final : public ChildWriter {
   std::unordered_map<const detail::Node*, uint32_t> index_;  // used past a few children
   size_t pending_ = 0;
   std::string first_error_;
-  std::vector<const Value*> stack_;  // reused by visit()
+  // visit()'s stack: the bottom kInlineStack entries in place, the rest (wide or deep
+  // values) in the vector above them, so a small value's walk allocates nothing.
+  static constexpr size_t kInlineStack = 16;
+  std::array<const Value*, kInlineStack> inline_stack_{};
+  std::vector<const Value*> stack_;
 };
 
 }  // namespace weft

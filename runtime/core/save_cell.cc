@@ -1,7 +1,5 @@
 #include "runtime/core/save_cell.h"
 
-#include <vector>
-
 #include "runtime/model/value_node.h"
 
 namespace weft {
@@ -63,12 +61,20 @@ void SaveCell::fail(std::string error) {
 
 void SaveCell::close_and_notify() {
   Waiter* w = waiters_.exchange(closed<Waiter>(), std::memory_order_acq_rel);
-  // The stack is newest-first; notify in subscription order.
-  std::vector<Waiter*> order;
-  for (; w != nullptr && w != closed<Waiter>(); w = w->next) order.push_back(w);
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    (*it)->notify(*this);
-    delete *it;
+  // The stack is newest-first; notify in subscription order. It is ours alone now (closed
+  // to new subscribers), so it is reversed in place rather than copied.
+  Waiter* oldest_first = nullptr;
+  while (w != nullptr && w != closed<Waiter>()) {
+    Waiter* next = w->next;
+    w->next = oldest_first;
+    oldest_first = w;
+    w = next;
+  }
+  while (oldest_first != nullptr) {
+    Waiter* next = oldest_first->next;
+    oldest_first->notify(*this);
+    delete oldest_first;
+    oldest_first = next;
   }
 }
 
