@@ -1,7 +1,8 @@
 // Metered<Base, Kind>: the mailbox-metrics mixin (docs/CAF_NOTES.md#metering). CAF 0.17 has no
 // telemetry and another thread may not call mailbox().size(), so the mixin counts for
 // itself: enqueue() runs on the sender's thread, consume() on the actor's. Both only add to
-// relaxed atomics (per kind and per instance); depth = enqueued - processed.
+// relaxed atomics (per kind and per instance); depth = enqueued - processed. Handler times
+// are sampled (one message in kHandlerSampleEvery per thread and kind).
 //
 // Use as the base of a stateful actor: caf::stateful_actor<State, Metered<caf::event_based_actor,
 // ActorKind::kObject>>. The runtime's Metrics are found through t_spawning_metrics, set
@@ -48,12 +49,13 @@ class Metered : public Base {
 
   caf::invoke_message_result consume(caf::mailbox_element& x) override {
     if (kind_ == nullptr) return Base::consume(x);
-    int64_t t0 = steady_now_ns();
+    const bool timed = time_this_message(static_cast<size_t>(Kind));  // sampled: metrics_registry.h
+    const int64_t t0 = timed ? steady_now_ns() : 0;
     auto result = Base::consume(x);
     if (result != caf::invoke_message_result::skipped) {
       kind_->processed.fetch_add(1, std::memory_order_relaxed);
       if (slot_ != nullptr) slot_->processed.fetch_add(1, std::memory_order_relaxed);
-      kind_->handler.record(static_cast<uint64_t>(steady_now_ns() - t0));
+      if (timed) kind_->handler.record(static_cast<uint64_t>(steady_now_ns() - t0));
     }
     return result;
   }

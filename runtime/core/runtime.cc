@@ -32,21 +32,27 @@ struct SlotCacheEntry {
 constexpr size_t kSlotCacheSize = 4;
 thread_local SlotCacheEntry t_slots[kSlotCacheSize];
 thread_local size_t t_slots_next = 0;
+// The slot this thread used last: nearly every thread traces into one runtime, so one
+// compare finds it and the scan of t_slots runs only when a thread alternates runtimes.
+thread_local SlotCacheEntry t_last_slot;
 }  // namespace
 
 ProducerSlot* RuntimeImpl::enter() {
-  ProducerSlot* slot = nullptr;
-  for (auto& e : t_slots)
-    if (e.runtime_id == core.runtime_id) {
-      slot = e.slot;
-      break;
-    }
+  ProducerSlot* slot = t_last_slot.runtime_id == core.runtime_id ? t_last_slot.slot : nullptr;
+  if (slot == nullptr) {
+    for (auto& e : t_slots)
+      if (e.runtime_id == core.runtime_id) {
+        slot = e.slot;
+        break;
+      }
+  }
   if (slot == nullptr) {
     std::lock_guard<std::mutex> lock(slots_mu);
     slots.push_back(std::make_unique<ProducerSlot>(queue));
     slot = slots.back().get();
     t_slots[t_slots_next++ % kSlotCacheSize] = SlotCacheEntry{core.runtime_id, slot};
   }
+  t_last_slot = SlotCacheEntry{core.runtime_id, slot};
   slot->active.store(1, std::memory_order_seq_cst);
   if (accepting.load(std::memory_order_seq_cst)) return slot;
   leave(slot);

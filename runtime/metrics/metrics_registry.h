@@ -119,6 +119,16 @@ class Metrics {
   }
 };
 
+// Handler times are sampled: of the messages one thread handles for one kind of actor,
+// the 1st, 9th, 17th, ... are timed (two clock reads and a histogram update each), the rest
+// only counted. The histogram's count is the number timed; its mean and quantiles estimate
+// every message's. Measured: timing every message cost ~40 ns of clock reads alone.
+inline constexpr uint32_t kHandlerSampleEvery = 8;
+inline thread_local std::array<uint32_t, static_cast<size_t>(ActorKind::kCount) + 1> t_handler_samples{};
+// Whether this thread times the next message of kind `k` (the last index: the dispatcher).
+inline bool time_this_message(size_t k) { return t_handler_samples[k]++ % kHandlerSampleEvery == 0; }
+inline constexpr size_t kDispatcherSampleIndex = static_cast<size_t>(ActorKind::kCount);
+
 // The metrics of the runtime whose dispatcher or actor is spawning on this thread: set
 // around spawn() so the new actor's constructor (run by spawn, on this thread) finds them.
 extern thread_local Metrics* t_spawning_metrics;

@@ -132,7 +132,7 @@ std::string render_prometheus(const MetricsSnapshot& s) {
     for (const auto& k : s.kinds) e.sample(f.name, kind_label(k), f.get(k));
   }
   e.family("weft_handler_seconds", "histogram",
-           "Time to handle one message (store_writer: one batch; dispatcher: one event).");
+           "Time to handle one message, sampled: 1 in 8 per thread and kind (store_writer: every batch; dispatcher: one event).");
   for (const auto& k : s.kinds) e.histogram("weft_handler_seconds", kind_label(k), k.handler);
 
   struct Scalar {
