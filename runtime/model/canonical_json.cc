@@ -323,11 +323,38 @@ void write_canonical_json(const Value& v, std::string& out, ChildWriter* childre
   release.done = true;
 }
 
+namespace {
+// canonical_json() writes into this thread's buffer and returns a copy of the exact size.
+// It used to reserve 1 KiB per call: past glibc's per-thread cache (chunks up to 1032
+// bytes), so every request body took an arena lock on the actor's thread and again when
+// the store writer freed it, ~10 % of the scheduler threads' time in the nested-call
+// profile (docs/BENCH.md). A right-sized copy of a few hundred bytes stays in the cache.
+struct OutScratch {
+  std::string buf;
+  bool in_use = false;  // a ChildWriter may call canonical_json re-entrantly
+};
+thread_local OutScratch t_out;
+constexpr size_t kKeepOutBytes = 64 * 1024;
+}  // namespace
+
 std::string canonical_json(const Value& v, ChildWriter* children) {
-  std::string out;
-  out.reserve(1024);
-  write_canonical_json(v, out, children);
-  return out;
+  OutScratch& s = t_out;
+  if (s.in_use) {
+    std::string out;
+    write_canonical_json(v, out, children);
+    return out;
+  }
+  s.in_use = true;
+  struct Release {
+    OutScratch& s;
+    ~Release() {
+      if (s.buf.capacity() > kKeepOutBytes) std::string().swap(s.buf);  // a big value: give it back
+      s.in_use = false;
+    }
+  } release{s};
+  s.buf.clear();
+  write_canonical_json(v, s.buf, children);
+  return std::string(s.buf);
 }
 
 }  // namespace weft
