@@ -32,7 +32,7 @@ TEST(IdleWaker, APokeFromAnotherThreadEndsThePark) {
 TEST(IdleBackoff, SleepsOnlyAfterItsYieldsAndAPokeEndsTheSleep) {
   IdleWaker w;
   IdleBackoff idle(&w, /*longest=*/30s, /*first=*/30s);
-  for (int i = 0; i < 32; ++i) idle.wait();  // the yields of a new spell: no sleep
+  for (int i = 0; i < IdleBackoff::kYields; ++i) idle.wait();  // the yields of a new spell: no sleep
   EXPECT_EQ(idle.last_sleep(), 0us);
   w.wake();
   idle.wait();  // sleeps (30 s), and the poke ends it at once: a lost poke fails the test's deadline
@@ -43,7 +43,7 @@ TEST(IdleBackoff, SleepsOnlyAfterItsYieldsAndAPokeEndsTheSleep) {
 
 TEST(IdleBackoff, StepsDoubleUpToTheLongestAndALimitCapsOneStep) {
   IdleBackoff idle(nullptr, /*longest=*/8us, /*first=*/1us);
-  for (int i = 0; i < 32; ++i) idle.wait();
+  for (int i = 0; i < IdleBackoff::kYields; ++i) idle.wait();
   std::vector<std::chrono::microseconds> steps;
   for (int i = 0; i < 6; ++i) {
     idle.wait();
@@ -59,7 +59,7 @@ TEST(IdleBackoff, StepsDoubleUpToTheLongestAndALimitCapsOneStep) {
 TEST(IdleBackoff, APokeStartsTheStepsAgainFromTheFirst) {
   IdleWaker w;
   IdleBackoff idle(&w, /*longest=*/30s, /*first=*/1us);
-  for (int i = 0; i < 32 + 10; ++i) idle.wait();  // yields, then 1, 2, ... 512 µs
+  for (int i = 0; i < IdleBackoff::kYields + 10; ++i) idle.wait();  // yields, then 1, 2, ... 512 µs
   EXPECT_EQ(idle.last_sleep(), 512us);
   w.wake();
   idle.wait();  // ends at once (poked)
