@@ -2,7 +2,8 @@
 // telemetry and another thread may not call mailbox().size(), so the mixin counts for
 // itself: enqueue() runs on the sender's thread, consume() on the actor's. Both only add to
 // relaxed atomics (per kind and per instance); depth = enqueued - processed. Handler times
-// are sampled (one message in kHandlerSampleEvery per thread and kind).
+// are sampled (one message in kHandlerSampleEvery per thread and kind). An instance slot is
+// taken only when the actor describes itself, i.e. begins to wait: leaves never take one.
 //
 // Use as the base of a stateful actor: caf::stateful_actor<State, Metered<caf::event_based_actor,
 // ActorKind::kObject>>. The runtime's Metrics are found through t_spawning_metrics, set
@@ -26,23 +27,26 @@ class Metered : public Base {
     if (metrics_ != nullptr) {
       kind_ = &metrics_->of(Kind);
       kind_->spawned.fetch_add(1, std::memory_order_relaxed);
-      slot_ = metrics_->instances.acquire();
-      if (slot_ != nullptr) {
-        slot_->describe(Kind, this->id(), {});
-        slot_->live.store(true, std::memory_order_release);
-      }
     }
   }
 
   ~Metered() override {
     // No handle is left, so no sender can touch the slot any more: now it may be reused.
-    if (metrics_ != nullptr) metrics_->instances.release(slot_);
+    if (metrics_ != nullptr) {
+      if (InstanceSlot* s = slot_.load(std::memory_order_relaxed)) metrics_->instances.release(s);
+    }
   }
 
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
     if (kind_ != nullptr && !exited_.load(std::memory_order_relaxed)) {
       kind_->on_enqueue();
-      if (slot_ != nullptr) slot_->enqueued.fetch_add(1, std::memory_order_relaxed);
+      // Each message is counted exactly once: in the instance slot once the actor has one,
+      // before that in the actor itself (the slot's counts are then "since it waits").
+      if (InstanceSlot* s = slot_.load(std::memory_order_acquire)) {
+        s->enqueued.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        early_enqueued_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
     Base::enqueue(std::move(ptr), eu);
   }
@@ -54,17 +58,32 @@ class Metered : public Base {
     auto result = Base::consume(x);
     if (result != caf::invoke_message_result::skipped) {
       kind_->processed.fetch_add(1, std::memory_order_relaxed);
-      if (slot_ != nullptr) slot_->processed.fetch_add(1, std::memory_order_relaxed);
+      if (InstanceSlot* s = slot_.load(std::memory_order_relaxed)) {
+        s->processed.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        ++early_processed_;
+      }
       if (timed) kind_->handler.record(static_cast<uint64_t>(steady_now_ns() - t0));
     }
     return result;
   }
 
-  // What this instance is (shown in "deepest"/"oldest" lists). Call from the actor.
+  // What this instance is (shown in "deepest"/"oldest" lists). Call from the actor, when it
+  // begins to wait: that is when it gets its instance slot. An actor that never waits (a
+  // leaf object, which finishes in its first activation) never takes one and shows only in
+  // its kind's counters (docs/METRICS.md).
   void describe(std::string_view label) {
-    if (slot_ != nullptr) slot_->describe(Kind, this->id(), label);
+    InstanceSlot* s = slot_.load(std::memory_order_relaxed);
+    if (s == nullptr && metrics_ != nullptr && (s = metrics_->instances.acquire()) != nullptr) {
+      s->describe(Kind, this->id(), label);
+      s->live.store(true, std::memory_order_release);
+      slot_.store(s, std::memory_order_release);  // senders count in it from here on
+      return;
+    }
+    if (s != nullptr) s->describe(Kind, this->id(), label);
   }
-  InstanceSlot* metrics_slot() const { return slot_; }
+  // This actor's instance slot: null until it describes itself (or if the registry is full).
+  InstanceSlot* metrics_slot() const { return slot_.load(std::memory_order_relaxed); }
   Metrics* runtime_metrics() const { return metrics_; }
 
  protected:
@@ -73,12 +92,15 @@ class Metered : public Base {
       kind_->finished.fetch_add(1, std::memory_order_relaxed);
       // Messages left in the mailbox are bounced, never consumed: count them as processed
       // so the kind's depth returns to zero.
-      if (slot_ != nullptr) {
-        uint64_t e = slot_->enqueued.load(std::memory_order_relaxed);
-        uint64_t p = slot_->processed.load(std::memory_order_relaxed);
-        if (e > p) kind_->processed.fetch_add(e - p, std::memory_order_relaxed);
-        slot_->live.store(false, std::memory_order_release);
+      InstanceSlot* s = slot_.load(std::memory_order_relaxed);
+      uint64_t e = early_enqueued_.load(std::memory_order_relaxed);
+      uint64_t p = early_processed_;
+      if (s != nullptr) {
+        e += s->enqueued.load(std::memory_order_relaxed);
+        p += s->processed.load(std::memory_order_relaxed);
+        s->live.store(false, std::memory_order_release);
       }
+      if (e > p) kind_->processed.fetch_add(e - p, std::memory_order_relaxed);
     }
     Base::on_cleanup(reason);
   }
@@ -86,7 +108,9 @@ class Metered : public Base {
  private:
   Metrics* metrics_;
   KindStats* kind_ = nullptr;
-  InstanceSlot* slot_ = nullptr;
+  std::atomic<InstanceSlot*> slot_{nullptr};  // set once, by the actor (describe)
+  std::atomic<uint32_t> early_enqueued_{0};    // messages enqueued before the slot (senders)
+  uint32_t early_processed_ = 0;               // and processed before it (the actor)
   std::atomic<bool> exited_{false};
 };
 

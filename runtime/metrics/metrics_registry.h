@@ -80,6 +80,8 @@ class InstanceRegistry {
   ~InstanceRegistry();
   InstanceSlot* acquire();
   void release(InstanceSlot* s);
+  // Slots ever created: the most that were held at once (freed slots are reused first).
+  uint32_t slots_created() const { return next_index_.load(std::memory_order_relaxed); }
   // Calls fn for every live slot with a consistent description.
   void scan(const std::function<void(const InstanceMetrics&, const InstanceSlot&)>& fn) const;
 
