@@ -5,6 +5,52 @@
 
 namespace weft {
 
+namespace {
+std::atomic<uint64_t> g_next_tracker_uid{1};
+
+// The shard this thread last used, and a few more (a thread may trace into several
+// runtimes): keyed by tracker uid, which is never reused.
+struct ShardCacheEntry {
+  uint64_t uid = 0;
+  WorkTracker::Shard* shard = nullptr;
+};
+constexpr size_t kShardCacheSize = 4;
+thread_local ShardCacheEntry t_last_shard;
+thread_local ShardCacheEntry t_shards[kShardCacheSize];
+thread_local size_t t_shards_next = 0;
+}  // namespace
+
+WorkTracker::WorkTracker(uint64_t max_events, uint64_t max_bytes)
+    : uid_(g_next_tracker_uid.fetch_add(1, std::memory_order_relaxed)),
+      max_events_(max_events),
+      max_bytes_(max_bytes) {}
+
+WorkTracker::Shard& WorkTracker::my_shard() {
+  if (t_last_shard.uid == uid_) return *t_last_shard.shard;
+  return claim_shard();
+}
+
+WorkTracker::Shard& WorkTracker::claim_shard() {
+  Shard* shard = nullptr;
+  for (const auto& e : t_shards)
+    if (e.uid == uid_) shard = e.shard;
+  if (shard == nullptr) {
+    // First use on this thread: a shard of its own while they last, then shared ones.
+    const uint32_t n = shards_claimed_.fetch_add(1, std::memory_order_relaxed);
+    shard = &shards_[n % kMaxShards];
+    t_shards[t_shards_next++ % kShardCacheSize] = ShardCacheEntry{uid_, shard};
+  }
+  t_last_shard = ShardCacheEntry{uid_, shard};
+  return *shard;
+}
+
+int64_t WorkTracker::pending(uint8_t e) const {
+  uint64_t released = 0, taken = 0;
+  for (const Shard& s : shards_) released += s.released[e].load(std::memory_order_acquire);
+  for (const Shard& s : shards_) taken += s.taken[e].load(std::memory_order_acquire);
+  return static_cast<int64_t>(taken - released);
+}
+
 WorkToken& WorkToken::operator=(WorkToken&& o) noexcept {
   if (this != &o) {
     reset();
@@ -43,7 +89,7 @@ WorkToken WorkTracker::acquire(uint64_t bytes, Refusal* why) {
     return {};
   }
   uint8_t e = epoch_.load(std::memory_order_acquire) & 1;
-  pending_[e].value.fetch_add(1, std::memory_order_acq_rel);
+  take(e);
   return WorkToken(this, e, charge);
 }
 
@@ -51,18 +97,18 @@ WorkToken WorkTracker::acquire_forced(uint64_t bytes) {
   const uint64_t charge = (uint64_t{1} << kBytesBits) | std::min(bytes, kMaxBytes);
   budget_.fetch_add(charge, std::memory_order_relaxed);
   uint8_t e = epoch_.load(std::memory_order_acquire) & 1;
-  pending_[e].value.fetch_add(1, std::memory_order_acq_rel);
+  take(e);
   return WorkToken(this, e, charge);
 }
 
 WorkToken WorkTracker::acquire_unbounded() {
   uint8_t e = epoch_.load(std::memory_order_acquire) & 1;
-  pending_[e].value.fetch_add(1, std::memory_order_acq_rel);
+  take(e);
   return WorkToken(this, e, 0);
 }
 
 WorkToken WorkTracker::acquire_in(uint8_t e) {
-  pending_[e & 1].value.fetch_add(1, std::memory_order_acq_rel);
+  take(e & 1);
   return WorkToken(this, e & 1, 0);
 }
 
@@ -70,7 +116,7 @@ bool WorkTracker::wait_zero(uint8_t e, std::chrono::steady_clock::time_point dea
   // Flush is an application-side call that is *meant* to wait; it polls with a back-off
   // capped at 1 ms so that no worker ever has to signal anything.
   auto pause = std::chrono::microseconds(1);
-  while (pending_[e].value.load(std::memory_order_acquire) != 0) {
+  while (pending(e) != 0) {
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return false;
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
@@ -98,7 +144,7 @@ EpochOutcome WorkTracker::flush(std::chrono::steady_clock::time_point deadline) 
   auto peek = [this, &out](uint8_t e) {
     out.written += outcome_[e].written.load(std::memory_order_relaxed);
     out.failed += outcome_[e].failed.load(std::memory_order_relaxed);
-    out.pending += pending_[e].value.load(std::memory_order_relaxed);
+    out.pending += pending(e);
   };
   if (!wait_zero(older, deadline)) {
     peek(older);
@@ -117,8 +163,7 @@ EpochOutcome WorkTracker::flush(std::chrono::steady_clock::time_point deadline) 
 }
 
 int64_t WorkTracker::outstanding() const {
-  return pending_[0].value.load(std::memory_order_relaxed) +
-         pending_[1].value.load(std::memory_order_relaxed);
+  return pending(0) + pending(1);
 }
 
 }  // namespace weft

@@ -1,12 +1,24 @@
 // WorkTracker: knows when every event accepted before a flush has reached the store, and
 // keeps what is accepted under two hard limits (events outstanding, bytes held).
 //
-// Two epochs, RCU style. Each accepted event takes a WorkToken of the current epoch (one
-// atomic increment of that epoch's counter); all work derived from it (actors, store
-// requests) holds tokens of the same epoch; a token is released (decrement) when its work
-// is done. flush() closes the current epoch by flipping it, then waits for the closed
-// epoch's counter to reach zero: work accepted later counts in the other epoch and cannot
-// delay it. Flushes are serialised among themselves; workers never wait for anything.
+// Two epochs, RCU style. Each accepted event takes a WorkToken of the current epoch; all
+// work derived from it (actors, store requests) holds tokens of the same epoch; a token is
+// released when its work is done. flush() closes the current epoch by flipping it, then
+// waits until every unit of the closed epoch is released: work accepted later counts in the
+// other epoch and cannot delay it. Flushes are serialised among themselves; workers never
+// wait for anything.
+//
+// The counts are per thread, so that no thread ever writes a cache line another thread
+// writes (one shared counter was bounced between the application thread, the dispatcher,
+// the workers and the store writer on every event): each thread adds to its own shard's
+// monotonic `taken` (acquire, derive) and `released` counts, whichever thread took the
+// unit. A flush reads every shard's `released` first and every shard's `taken` after, and
+// the epoch is drained when the two sums are equal. That cannot be a false zero: a release
+// it counted was preceded by its unit's take (and a unit is derived only while its parent
+// is held), so every take behind a counted release is counted too, and an outstanding
+// unit taken before the flush leaves `taken` ahead. (Summing live +1/-1 counters shard by
+// shard could: a unit derived on a shard already read, its parent released on one read
+// later.)
 //
 // The front door: an event's token also carries its *charge* (one event plus its estimated
 // bytes) against a budget packed in one 64-bit word, so admitting an event is one more
@@ -73,7 +85,7 @@ class WorkTracker {
 
   // max_events: accepted events outstanding at once, at most (<= kMaxEvents).
   // max_bytes: their charged bytes, at most (<= kMaxBytes).
-  WorkTracker(uint64_t max_events, uint64_t max_bytes) : max_events_(max_events), max_bytes_(max_bytes) {}
+  WorkTracker(uint64_t max_events, uint64_t max_bytes);
 
   // A token for a newly accepted event charged `bytes`, or an empty token (and why) if
   // taking it would pass a limit. Lock-free, O(1): two atomic adds (three when refused).
@@ -96,6 +108,14 @@ class WorkTracker {
 
   // Outstanding units, both epochs (metrics).
   int64_t outstanding() const;
+
+  // A thread's counts (one cache line). Threads past kMaxShards share shards (atomic adds
+  // keep the counts right; only the sharing costs).
+  struct alignas(64) Shard {
+    std::atomic<uint64_t> taken[2] = {0, 0};
+    std::atomic<uint64_t> released[2] = {0, 0};
+  };
+  static constexpr size_t kMaxShards = 64;
   uint64_t events_held() const { return budget_.load(std::memory_order_relaxed) >> kBytesBits; }
   uint64_t bytes_held() const { return budget_.load(std::memory_order_relaxed) & kMaxBytes; }
   uint64_t max_events() const { return max_events_; }
@@ -106,20 +126,26 @@ class WorkTracker {
   static constexpr int kBytesBits = 40;
   WorkToken acquire_in(uint8_t epoch);
   void release(uint8_t epoch, uint64_t charge) {
-    pending_[epoch].value.fetch_sub(1, std::memory_order_acq_rel);
+    // Release: a flush that reads this count also sees the take it followed (header).
+    my_shard().released[epoch].fetch_add(1, std::memory_order_release);
     if (charge != 0) budget_.fetch_sub(charge, std::memory_order_relaxed);
   }
+  void take(uint8_t epoch) { my_shard().taken[epoch].fetch_add(1, std::memory_order_release); }
+  // This thread's shard of this tracker (a per-thread cache; assigned on first use).
+  Shard& my_shard();
+  Shard& claim_shard();
+  // Units of `epoch` taken and not released, read releases first (see the header).
+  int64_t pending(uint8_t epoch) const;
   bool wait_zero(uint8_t epoch, std::chrono::steady_clock::time_point deadline) const;
 
-  struct alignas(64) Counter {
-    std::atomic<int64_t> value{0};
-  };
   struct alignas(64) Outcome {
     std::atomic<uint64_t> written{0};
     std::atomic<uint64_t> failed{0};
   };
+  const uint64_t uid_;  // never reused: a thread's cached shard of a dead tracker never matches
   std::atomic<uint8_t> epoch_{0};
-  Counter pending_[2];
+  Shard shards_[kMaxShards];
+  std::atomic<uint32_t> shards_claimed_{0};
   Outcome outcome_[2];
   // Events held (high 24 bits) and their bytes (low 40 bits): one word, so one atomic add
   // checks both limits exactly.

@@ -4,6 +4,7 @@
 // one (never reached) where another thread's release must let it finish.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 #include <utility>
@@ -339,6 +340,52 @@ TEST(WorkTrackerFlush, ASecondFlushWaitsForTheFirstFlushsNewEpochToo) {
   releaser.join();
   flusher.join();
   EXPECT_TRUE(flushed);
+}
+
+// The counts are per thread (work_tracker.h): a unit is counted as taken on the thread that
+// took it and as released on the thread that released it. Here a chain of units hops around
+// three threads (each taken on one, its successor derived on the next, released on the one
+// after), so one unit is always held: every flush meanwhile must give up at its short
+// deadline, never report the epoch drained. Then the chain is released and a flush drains
+// with nothing outstanding: every take met its release, whichever threads counted them.
+TEST(WorkTrackerFlush, UnitsHoppingAcrossThreadsNeverReadAsDrained) {
+  WorkTracker t(100, WorkTracker::kMaxBytes);
+  struct Msg {
+    WorkToken old, cur;
+  };
+  constexpr int kThreads = 3;
+  std::atomic<Msg*> inbox[kThreads] = {};
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> hops{0};
+  inbox[0].store(new Msg{WorkToken(), t.acquire(0)});
+  std::vector<std::thread> relay;
+  for (int k = 0; k < kThreads; ++k) {
+    relay.emplace_back([&, k] {
+      while (!stop.load(std::memory_order_acquire)) {
+        Msg* m = inbox[k].exchange(nullptr, std::memory_order_acq_rel);
+        if (m == nullptr) {
+          std::this_thread::yield();
+          continue;
+        }
+        m->old.reset();                  // taken two threads back, released here
+        WorkToken next = m->cur.derive();  // taken here, while cur is still held
+        inbox[(k + 1) % kThreads].store(new Msg{std::move(m->cur), std::move(next)},
+                                        std::memory_order_release);
+        delete m;
+        hops.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  int early = 0;
+  for (int i = 0; i < 200; ++i)
+    if (t.flush(Clock::now() + 1ms).drained) ++early;
+  stop.store(true, std::memory_order_release);
+  for (auto& th : relay) th.join();
+  for (auto& box : inbox) delete box.exchange(nullptr);
+  EXPECT_EQ(early, 0) << "a flush read the epoch as drained while a unit was held";
+  EXPECT_GT(hops.load(), 0u);
+  EXPECT_TRUE(t.flush(far()).drained);
+  EXPECT_EQ(t.outstanding(), 0);
 }
 
 }  // namespace
