@@ -1,6 +1,7 @@
 // The Runtime facade: what application threads call. Everything here on the calling
-// thread is O(1) and lock-free: an id, a clock read, one atomic increment (the flush
-// epoch's counter), and a move into the hand-off queue with this thread's producer token.
+// thread is O(1) and lock-free: an id, a clock read, two atomic adds (the shared budget
+// word, and this thread's own flush-epoch count), and a move into the hand-off queue with
+// this thread's producer token.
 #include <weft/runtime.h>
 
 #if defined(__GLIBC__)

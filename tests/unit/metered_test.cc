@@ -23,19 +23,27 @@ caf::actor_system_config make_sys_config() {
   return cfg;
 }
 
-// Until it gets `ok_atom`, skips every int (they stay queued), so a test can queue a known
-// set of messages before the actor handles any. Then: 0 quits (what is still queued is
-// bounced), 1 describes itself (takes its slot), anything else is just handled.
+// Paused until it gets `ok_atom`: it skips every int meanwhile (they stay queued), so a
+// test can queue a known set of messages before the actor handles any, and never sends
+// while the actor exits. Running: 0 quits (what is still queued is bounced), 1 describes
+// itself (takes its slot), 2 pauses again, anything else is just handled.
 class TestActor : public Metered<caf::event_based_actor, ActorKind::kObject> {
  public:
   explicit TestActor(caf::actor_config& cfg) : Metered(cfg) {}
   caf::behavior make_behavior() override {
     set_default_handler(caf::skip);
-    return {[this](caf::ok_atom) {
-      become([this](int x) {
-        if (x == 0) quit();
-        if (x == 1) describe("test actor");
-      });
+    return paused();
+  }
+
+ private:
+  caf::behavior paused() {
+    return {[this](caf::ok_atom) { become(running()); }};
+  }
+  caf::behavior running() {
+    return {[this](int x) {
+      if (x == 0) quit();
+      if (x == 1) describe("test actor");
+      if (x == 2) become(paused());
     }};
   }
 };
@@ -77,13 +85,12 @@ TEST_F(MeteredTest, AnActorThatNeverWaitsTakesNoSlotAndItsBouncedMessagesCount) 
 
 TEST_F(MeteredTest, AnActorThatDescribesItselfIsListedAndCountsInItsSlot) {
   caf::actor a = spawn();
+  for (int x : {1, 9, 2}) caf::anon_send(a, x);  // describes itself (takes a slot), then pauses
   caf::anon_send(a, caf::ok_atom::value);
-  caf::anon_send(a, 1);  // describes itself: takes a slot
-  caf::anon_send(a, 9);
-  // Wait (deadline) until the three are handled, reading only the kind's counters.
+  // Wait (deadline) until the four are handled, reading only the kind's counters.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (objects().processed.load() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-  ASSERT_EQ(objects().processed.load(), 3u);
+  while (objects().processed.load() < 4 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_EQ(objects().processed.load(), 4u);
   EXPECT_EQ(metrics_.instances.slots_created(), 1u);
   int listed = 0;
   metrics_.instances.scan([&](const InstanceMetrics& m, const InstanceSlot&) {
@@ -93,12 +100,14 @@ TEST_F(MeteredTest, AnActorThatDescribesItselfIsListedAndCountsInItsSlot) {
     EXPECT_EQ(m.mailbox_depth, 0u);
   });
   EXPECT_EQ(listed, 1);
-  // A skipped-and-requeued pair would double count: none here (the behaviour handles ints).
-  for (int x : {0, 3, 4}) caf::anon_send(a, x);  // quits; what follows may be bounced or refused
+  // Paused: all queued before any is handled; 0 quits, and 3 and 4 are bounced, counted in
+  // the slot this time.
+  for (int x : {0, 3, 4}) caf::anon_send(a, x);
+  caf::anon_send(a, caf::ok_atom::value);
   ASSERT_TRUE(exited(a));
   a = nullptr;
-  EXPECT_GE(objects().enqueued.load(), 4u);
-  EXPECT_EQ(objects().processed.load(), objects().enqueued.load()) << "the depth is back to 0";
+  EXPECT_EQ(objects().enqueued.load(), 8u);
+  EXPECT_EQ(objects().processed.load(), 8u) << "6 handled and 2 bounced: the depth is back to 0";
 }
 
 }  // namespace
