@@ -43,8 +43,14 @@ void DeadlineWatch::waiting(const caf::actor& self, InstanceSlot* slot) {
   if (slot == nullptr) return;
   int64_t expected = 0;
   slot->deadline_since_ns.compare_exchange_strong(expected, steady_now_ns(), std::memory_order_relaxed);
-  if (!slot->deadline_watched.exchange(true, std::memory_order_acq_rel))
+  if (!slot->deadline_watched.exchange(true, std::memory_order_acq_rel)) {
     incoming_->q.enqueue(Entry{caf::actor_cast<caf::weak_actor_ptr>(self), slot});
+    // Out of a long idle sleep (below): a registration must not wait there, since its weak
+    // handle keeps the actor's memory until a sweep drops it. The flag is read-mostly, so
+    // this costs a load; the wake-up (a syscall) happens once per quiet spell at most.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (sleeping_long_.load(std::memory_order_relaxed)) waker_.wake();
+  }
 }
 
 bool DeadlineWatch::expired(const InstanceSlot* slot) const {
@@ -58,10 +64,18 @@ void DeadlineWatch::run() {
   while (!stop_.load(std::memory_order_acquire)) {
     // A periodic sweep: this thread exists to notice time passing, so it sleeps between
     // sweeps; stop() pokes it, so stopping is prompt without waking it more often. With
-    // nothing watched it sleeps half the timeout: a wait registered meanwhile began after
-    // this sleep did, so it is first swept well before it can be late, and swept every
-    // interval from then on.
-    waker_.park_for(watched_.empty() ? std::max<std::chrono::microseconds>(interval_, idle_sleep_) : interval_);
+    // nothing watched and nothing registered it sleeps half the timeout (an idle runtime's
+    // watch wakes every 30 s, not 4 times a second), and the first registration ends that
+    // sleep (waiting(): the flag and the fences make one of the two see the other).
+    bool long_sleep = false;
+    if (watched_.empty()) {
+      sleeping_long_.store(true, std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      long_sleep = incoming_->q.size_approx() == 0;
+      if (!long_sleep) sleeping_long_.store(false, std::memory_order_relaxed);
+    }
+    waker_.park_for(long_sleep ? std::max<std::chrono::microseconds>(interval_, idle_sleep_) : interval_);
+    if (long_sleep) sleeping_long_.store(false, std::memory_order_relaxed);
     if (stop_.load(std::memory_order_acquire)) break;
     size_t n;
     while ((n = incoming_->q.try_dequeue_bulk(batch.begin(), batch.size())) > 0)

@@ -65,6 +65,7 @@ class DeadlineWatch {
   std::unique_ptr<Incoming> incoming_;
   std::vector<Entry> watched_;  // the watch thread only
   std::atomic<bool> stop_{false};
+  std::atomic<bool> sleeping_long_{false};  // the watch sleeps its long idle sleep: poke it
   IdleWaker waker_;  // stop() ends the sleep between sweeps
   std::thread thread_;
 };
