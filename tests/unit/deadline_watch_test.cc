@@ -11,16 +11,10 @@
 #include <thread>
 
 #include "actors/deadline_watch.h"
+#include "tests/support/caf_test_system.h"
 
 namespace weft {
 namespace {
-
-caf::actor_system_config make_sys_config() {
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.set("scheduler.max-threads", static_cast<size_t>(1));
-  return cfg;
-}
 
 bool dropped_within(const InstanceSlot& slot, std::chrono::seconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
@@ -32,7 +26,7 @@ bool dropped_within(const InstanceSlot& slot, std::chrono::seconds limit) {
 }
 
 TEST(DeadlineWatch, ARegistrationEndsTheLongIdleSleep) {
-  caf::actor_system_config cfg = make_sys_config();
+  caf::actor_system_config cfg = testing::sharing_system_config(1);
   caf::actor_system sys{cfg};
   caf::actor someone = sys.spawn([]() -> caf::behavior { return {[](int) {}}; });
   DeadlineWatch watch(std::chrono::seconds(60));  // long idle sleep: 30 s

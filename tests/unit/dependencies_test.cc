@@ -26,6 +26,7 @@
 #include "messages/messages.h"
 #include "runtime/core/runtime_core.h"
 #include "runtime/core/save_cell.h"
+#include "tests/support/caf_test_system.h"
 
 namespace weft {
 namespace {
@@ -33,13 +34,6 @@ namespace {
 using detail::Claim;
 using detail::SaveCell;
 using detail::claim_cell;
-
-caf::actor_system_config make_sys_config() {
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.set("scheduler.max-threads", static_cast<size_t>(2));
-  return cfg;
-}
 
 Config core_config() {
   Config c;
@@ -74,7 +68,7 @@ class DependenciesTest : public ::testing::Test {
   int64_t parents_waiting() const { return core_.metrics.parents_waiting.load(); }
   int64_t pending_dependencies() const { return core_.metrics.pending_dependencies.load(); }
 
-  caf::actor_system_config cfg_{make_sys_config()};
+  caf::actor_system_config cfg_{testing::sharing_system_config(2)};
   caf::actor_system sys_{cfg_};
   RuntimeCore core_{core_config(), nullptr};  // the store writer is never started
   WorkToken token_ = core_.tracker.acquire_unbounded();

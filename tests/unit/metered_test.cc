@@ -12,16 +12,10 @@
 #include <thread>
 
 #include "actors/metered.h"
+#include "tests/support/caf_test_system.h"
 
 namespace weft {
 namespace {
-
-caf::actor_system_config make_sys_config() {
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.set("scheduler.max-threads", static_cast<size_t>(1));
-  return cfg;
-}
 
 // Paused until it gets `ok_atom`: it skips every int meanwhile (they stay queued), so a
 // test can queue a known set of messages before the actor handles any, and never sends
@@ -64,7 +58,7 @@ class MeteredTest : public ::testing::Test {
   }
   const KindStats& objects() const { return metrics_.kinds[static_cast<size_t>(ActorKind::kObject)]; }
 
-  caf::actor_system_config cfg_{make_sys_config()};
+  caf::actor_system_config cfg_{testing::sharing_system_config(1)};
   caf::actor_system sys_{cfg_};
   Metrics metrics_;
 };
