@@ -58,9 +58,11 @@ class MeteredTest : public ::testing::Test {
   }
   const KindStats& objects() const { return metrics_.kinds[static_cast<size_t>(ActorKind::kObject)]; }
 
+  // Before the actor system: an actor's last reference may drop on a worker after the test
+  // body, and its destructor releases its slot into these metrics.
+  Metrics metrics_;
   caf::actor_system_config cfg_{testing::sharing_system_config(1)};
   caf::actor_system sys_{cfg_};
-  Metrics metrics_;
 };
 
 TEST_F(MeteredTest, AnActorThatNeverWaitsTakesNoSlotAndItsBouncedMessagesCount) {
