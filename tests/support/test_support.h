@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <weft/runtime.h>
@@ -36,8 +37,17 @@ class TempStore {
   const std::string& path() const { return path_; }
 
  private:
+  // The database, its -wal and -shm, and whatever else a runtime named after it (the
+  // dead-letter file "<db>.dl.jsonl" or "<db>.dead-letter.jsonl" and their rotations): left
+  // behind, a later process that got the same pid would append to them and count wrong.
   void remove() {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+    const std::filesystem::path p(path_);
+    const std::string name = p.filename().string();
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(p.parent_path(), ec)) {
+      const std::string other = entry.path().filename().string();
+      if (other.compare(0, name.size(), name) == 0) std::filesystem::remove(entry.path(), ec);
+    }
   }
   std::string path_;
 };
