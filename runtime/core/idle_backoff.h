@@ -86,7 +86,9 @@ class IdleBackoff {
     step = std::max(std::chrono::microseconds(1), std::min({step, longest_, limit}));
     last_sleep_ = step;
     if (waker_ == nullptr) {
-      std::this_thread::sleep_for(step);  // an idle wait with no waker to end it early (weft's threads all pass one; the tests use this)
+      // An idle wait that nothing can end early: weft's own threads all pass a waker; the
+      // tests use this form.
+      std::this_thread::sleep_for(step);
     } else if (waker_->park_for(step)) {
       idle_polls_ = kYields;  // poked: work is likely coming, so sleep briefly again
     }
